@@ -1,0 +1,73 @@
+# greekwire: the two commands are `make run` and `make test`.
+#   make build   bootstrap, then the Release build: build/release/greekwire
+#   make run     build, then start the server (until the gateway exists: `greekwire echo`)
+#   make test    bootstrap, Release + sanitizer (ASan/UBSan) + fuzz (clang) builds, every test
+#   make bench   kernel benchmarks and the echo comparison against Boost.Beast and websocketpp
+#   make fuzz    each libFuzzer target for FUZZ_SECONDS (default 300)
+#   make format  clang-format the sources
+
+JOBS ?= $(shell nproc)
+CMAKE_GEN := -G Ninja
+RELEASE := build/release
+ASAN := build/asan
+FUZZ := build/fuzz
+FUZZ_SECONDS ?= 300
+TEST_FUZZ_SECONDS ?= 30
+RUN_ARGS ?= --listen 127.0.0.1:9001
+
+.PHONY: all bootstrap build run test test-release test-asan test-fuzz bench fuzz format clean
+
+all: build
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+$(RELEASE)/build.ninja:
+	cmake -S . -B $(RELEASE) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+
+$(ASAN)/build.ninja:
+	cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGW_SANITIZE=ON
+
+$(FUZZ)/build.ninja:
+	CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_FUZZ=ON \
+	  -DGW_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+build: bootstrap $(RELEASE)/build.ninja
+	cmake --build $(RELEASE) -j $(JOBS) --target greekwire
+
+run: build
+	$(RELEASE)/greekwire echo $(RUN_ARGS)
+
+# Every test: the Release build must compile everything (benchmarks and peers included), the
+# sanitizer build runs the unit and interoperability tests, the clang build runs the fuzzers.
+test: bootstrap test-release test-asan test-fuzz
+	@echo "make test: all suites passed"
+
+test-release: $(RELEASE)/build.ninja
+	cmake --build $(RELEASE) -j $(JOBS)
+
+test-asan: $(ASAN)/build.ninja
+	cmake --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
+
+test-fuzz: $(FUZZ)/build.ninja
+	cmake -S . -B $(FUZZ) -DGW_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) > /dev/null
+	cmake --build $(FUZZ) -j $(JOBS)
+	cd $(FUZZ) && ctest --output-on-failure -j $(JOBS)
+
+bench: bootstrap $(RELEASE)/build.ninja
+	cmake --build $(RELEASE) -j $(JOBS)
+	taskset -c 1 $(RELEASE)/bench/gw_kernels --benchmark_repetitions=5 \
+	  --benchmark_report_aggregates_only=true
+	bash bench/echo_compare.sh
+
+fuzz: bootstrap $(FUZZ)/build.ninja
+	cmake -S . -B $(FUZZ) -DGW_FUZZ_SECONDS=$(FUZZ_SECONDS) > /dev/null
+	cmake --build $(FUZZ) -j $(JOBS)
+	cd $(FUZZ) && ctest --output-on-failure
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf build

@@ -1,0 +1,23 @@
+// The `greekwire` subcommands. Each registers its options with CLI11 and returns the exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace gw::app {
+
+// Registers a subcommand; `run` receives the parsed options and returns the process exit code.
+using CommandRunner = std::function<int()>;
+
+void add_echo_command(CLI::App& app, CommandRunner& runner);
+void add_bench_command(CLI::App& app, CommandRunner& runner);
+
+// Blocks SIGINT, SIGTERM (and ignores SIGPIPE) in this thread and all threads it starts, so
+// that wait_for_termination() can receive them synchronously.
+void block_termination_signals();
+// Writes to a peer that vanished must fail with EPIPE, not kill the process.
+void ignore_broken_pipes();
+// Waits for SIGINT or SIGTERM; returns the signal number.
+int wait_for_termination();
+
+}  // namespace gw::app

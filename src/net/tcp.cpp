@@ -1,0 +1,319 @@
+#include "net/tcp.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <system_error>
+
+namespace gw::net {
+
+std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* error) {
+  auto fail = [&](const char* why) -> std::optional<Endpoint> {
+    if (error != nullptr) *error = std::string(why) + ": '" + std::string(text) + "'";
+    return std::nullopt;
+  };
+  Endpoint endpoint;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return fail("expected [ipv6]:port");
+    endpoint.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return fail("expected host:port");
+    endpoint.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  if (endpoint.host.empty()) return fail("empty host");
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535)
+    return fail("bad port");
+  endpoint.port = static_cast<std::uint16_t>(port);
+  return endpoint;
+}
+
+namespace {
+
+// Resolves to the first address of the endpoint (numeric hosts resolve without DNS).
+addrinfo* resolve(const Endpoint& endpoint, bool passive, std::string* error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  addrinfo* result = nullptr;
+  const std::string port = std::to_string(endpoint.port);
+  const int rc = getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &result);
+  if (rc != 0) {
+    if (error != nullptr) *error = "cannot resolve " + endpoint.host + ": " + gai_strerror(rc);
+    return nullptr;
+  }
+  return result;
+}
+
+}  // namespace
+
+int listen_tcp(const Endpoint& endpoint, bool reuse_port, int backlog) {
+  std::string error;
+  addrinfo* info = resolve(endpoint, true, &error);
+  if (info == nullptr) throw std::runtime_error(error);
+  const int fd = ::socket(info->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    freeaddrinfo(info);
+    throw std::system_error(errno, std::generic_category(), "socket");
+  }
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (::bind(fd, info->ai_addr, info->ai_addrlen) != 0 || ::listen(fd, backlog) != 0) {
+    const int err = errno;
+    freeaddrinfo(info);
+    ::close(fd);
+    throw std::system_error(err, std::generic_category(),
+                            "listen on " + endpoint.host + ":" + std::to_string(endpoint.port));
+  }
+  freeaddrinfo(info);
+  return fd;
+}
+
+std::uint16_t local_port(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+  if (address.ss_family == AF_INET6)
+    return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+}
+
+int connect_tcp(const Endpoint& endpoint, std::string* error) {
+  addrinfo* info = resolve(endpoint, false, error);
+  if (info == nullptr) return -1;
+  const int fd = ::socket(info->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    if (error != nullptr) *error = std::string("socket: ") + std::strerror(errno);
+    freeaddrinfo(info);
+    return -1;
+  }
+  if (::connect(fd, info->ai_addr, info->ai_addrlen) != 0 && errno != EINPROGRESS) {
+    if (error != nullptr) *error = std::string("connect: ") + std::strerror(errno);
+    freeaddrinfo(info);
+    ::close(fd);
+    return -1;
+  }
+  freeaddrinfo(info);
+  set_no_delay(fd);
+  return fd;
+}
+
+void set_no_delay(int fd) {
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+// ---- WriteQueue ----
+
+void WriteQueue::append(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return;
+  // Extend the last owned segment when it ends where owned_ ends: the common case of several
+  // frames queued behind a slow socket stays one iovec.
+  if (first_ < segments_.size() && !segments_.back().shared &&
+      segments_.back().offset + segments_.back().size == owned_.size()) {
+    segments_.back().size += size;
+  } else {
+    segments_.push_back({nullptr, owned_.size(), size});
+  }
+  owned_.insert(owned_.end(), data, data + size);
+  queued_ += size;
+}
+
+void WriteQueue::append(SharedBytes bytes) {
+  if (!bytes || bytes->empty()) return;
+  queued_ += bytes->size();
+  const std::size_t size = bytes->size();
+  segments_.push_back({std::move(bytes), 0, size});
+}
+
+bool WriteQueue::flush(int fd) {
+  constexpr std::size_t kMaxIov = 64;
+  iovec iov[kMaxIov];
+  while (queued_ > 0) {
+    std::size_t count = 0;
+    for (std::size_t i = first_; i < segments_.size() && count < kMaxIov; ++i, ++count) {
+      const Segment& s = segments_[i];
+      const std::uint8_t* base = s.shared ? reinterpret_cast<const std::uint8_t*>(s.shared->data())
+                                          : owned_.data();
+      iov[count].iov_base = const_cast<std::uint8_t*>(base + s.offset);
+      iov[count].iov_len = s.size;
+    }
+    const ssize_t n = ::writev(fd, iov, static_cast<int>(count));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+    consume(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void WriteQueue::consume(std::size_t n) {
+  queued_ -= n;
+  while (n > 0) {
+    Segment& s = segments_[first_];
+    const std::size_t take = n < s.size ? n : s.size;
+    s.offset += take;
+    s.size -= take;
+    n -= take;
+    if (s.size == 0) {
+      s.shared.reset();
+      ++first_;
+    }
+  }
+  if (queued_ == 0) {
+    clear();
+  } else if (first_ > 64 && first_ * 2 > segments_.size()) {
+    segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(first_));
+    first_ = 0;
+  }
+}
+
+void WriteQueue::clear() {
+  segments_.clear();
+  first_ = 0;
+  queued_ = 0;
+  owned_.clear();
+  // A burst to a slow reader may have grown the buffer a lot; do not keep that per connection.
+  if (owned_.capacity() > 1024 * 1024) owned_.shrink_to_fit();
+}
+
+// ---- TcpConnection ----
+
+TcpConnection::TcpConnection(EventLoop& loop, int fd) : loop_(loop), fd_(fd) {
+  loop_.add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+}
+
+TcpConnection::~TcpConnection() {
+  if (fd_ >= 0) {
+    loop_.remove(fd_);
+    ::close(fd_);
+  }
+}
+
+bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
+  if (fd_ < 0) return false;
+  if (size == 0) return true;
+  std::size_t written = 0;
+  if (queue_.empty()) {
+    while (written < size) {
+      const ssize_t n = ::send(fd_, data + written, size - written, MSG_NOSIGNAL);
+      if (n > 0) {
+        written += static_cast<std::size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        break;
+      } else {
+        // The peer is gone; reading will report it (EPOLLERR/EPOLLHUP), drop what we had.
+        return false;
+      }
+    }
+  }
+  if (written < size) queue_.append(data + written, size - written);
+  return true;
+}
+
+bool TcpConnection::write_shared(SharedBytes bytes) {
+  if (fd_ < 0) return false;
+  const bool was_empty = queue_.empty();
+  queue_.append(std::move(bytes));
+  if (was_empty && !queue_.flush(fd_)) return false;
+  return true;
+}
+
+void TcpConnection::shutdown_after_flush() {
+  if (fd_ < 0 || write_shut_) return;
+  shutdown_pending_ = true;
+  if (queue_.empty()) {
+    ::shutdown(fd_, SHUT_WR);
+    write_shut_ = true;
+  }
+}
+
+void TcpConnection::close() {
+  if (fd_ < 0) return;
+  loop_.remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  queue_.clear();
+  on_closed();
+  loop_.destroy_later(std::unique_ptr<IoHandler>(this));
+}
+
+void TcpConnection::on_io(std::uint32_t events) {
+  if (fd_ < 0) return;
+  if (events & EPOLLOUT) handle_writable();
+  if (fd_ >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+    handle_readable((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+}
+
+void TcpConnection::start_reading_if_ready() { handle_readable(true); }
+
+void TcpConnection::resume_reading() {
+  if (!reading_paused_) return;
+  reading_paused_ = false;
+  // Edge-triggered: the edge for what waits in the kernel is long gone, so read it now.
+  handle_readable(true);
+}
+
+void TcpConnection::handle_readable(bool until_eagain) {
+  std::span<std::uint8_t> buffer = loop_.receive_buffer();
+  while (fd_ >= 0 && !reading_paused_) {
+    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    if (n > 0) {
+      on_data(buffer.first(static_cast<std::size_t>(n)));
+      // Edge-triggered: a short read means the kernel buffer was empty and new data will raise
+      // a new edge, so the EAGAIN round trip can be skipped. Not when the peer has already hung
+      // up: that edge is this one, and the 0-byte read must still be seen.
+      if (!until_eagain && static_cast<std::size_t>(n) < buffer.size()) return;
+    } else if (n == 0) {
+      on_eof(0);
+      return;
+    } else if (errno == EINTR) {
+      continue;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return;
+    } else {
+      on_eof(errno);
+      return;
+    }
+  }
+}
+
+void TcpConnection::handle_writable() {
+  if (queue_.empty()) return;
+  if (!queue_.flush(fd_)) {
+    // Hard error: let the read side observe and report it.
+    queue_.clear();
+    return;
+  }
+  if (queue_.empty()) {
+    if (shutdown_pending_ && !write_shut_) {
+      ::shutdown(fd_, SHUT_WR);
+      write_shut_ = true;
+    }
+    on_drain();
+  }
+}
+
+}  // namespace gw::net

@@ -1,0 +1,117 @@
+// TCP sockets on the event loop: listening, connecting, and connections with a write queue.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/event_loop.hpp"
+
+namespace gw::net {
+
+struct Endpoint {
+  std::string host;  // IPv4/IPv6 literal or a name; IPv6 without brackets
+  std::uint16_t port = 0;
+};
+
+// Parses "host:port", "[v6]:port". nullopt (and `error`) if malformed.
+std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* error = nullptr);
+
+// A non-blocking listening socket bound to `endpoint` (SO_REUSEADDR; SO_REUSEPORT if asked so
+// that every loop thread can own a listener on the same port). Throws std::system_error.
+int listen_tcp(const Endpoint& endpoint, bool reuse_port, int backlog = 1024);
+// The port a socket is bound to (after binding port 0).
+std::uint16_t local_port(int fd);
+// Starts a non-blocking connect (name resolution is synchronous). Returns the fd, or -1 with
+// `error` set. Completion is signalled by writability (check SO_ERROR).
+int connect_tcp(const Endpoint& endpoint, std::string* error);
+// Sets TCP_NODELAY (we batch writes ourselves).
+void set_no_delay(int fd);
+
+// Bytes shared by many connections (a fan-out message, framed once).
+using SharedBytes = std::shared_ptr<const std::string>;
+
+// Outgoing bytes of one connection: owned copies and shared buffers, flushed with writev.
+class WriteQueue {
+ public:
+  void append(const std::uint8_t* data, std::size_t size);
+  void append(SharedBytes bytes);
+  std::size_t size() const { return queued_; }
+  bool empty() const { return queued_ == 0; }
+  // Writes as much as the socket takes. Returns false on a hard error (errno set).
+  bool flush(int fd);
+  void clear();
+
+ private:
+  struct Segment {
+    SharedBytes shared;      // null: the bytes live in owned_ at [offset, offset + size)
+    std::size_t offset = 0;  // into owned_ or into *shared
+    std::size_t size = 0;
+  };
+  void consume(std::size_t n);
+
+  std::vector<Segment> segments_;
+  std::size_t first_ = 0;  // segments before this one are fully written
+  std::vector<std::uint8_t> owned_;
+  std::size_t queued_ = 0;
+};
+
+// A connected socket registered with a loop. Subclasses receive data and lifecycle calls.
+// Instances are heap-allocated and own themselves: close() unregisters, closes the fd and
+// hands the object to the loop for destruction after the current batch of events.
+class TcpConnection : public IoHandler {
+ public:
+  TcpConnection(EventLoop& loop, int fd);
+  ~TcpConnection() override;
+
+  // Queues bytes, writing at once if nothing is queued. False if the connection is closed or
+  // the write failed (the connection is then being closed).
+  bool write(const std::uint8_t* data, std::size_t size);
+  bool write(std::span<const std::uint8_t> data) { return write(data.data(), data.size()); }
+  bool write_shared(SharedBytes bytes);
+  // Bytes accepted by write() but not yet taken by the kernel (backpressure).
+  std::size_t buffered() const { return queue_.size(); }
+  // Sends FIN once everything queued is written (reading continues).
+  void shutdown_after_flush();
+  // Closes now; anything still queued is dropped.
+  void close();
+  bool is_closed() const { return fd_ < 0; }
+  // Flow control: while paused, received bytes stay in the kernel (and TCP slows the peer).
+  void pause_reading() { reading_paused_ = true; }
+  void resume_reading();
+  bool reading_paused() const { return reading_paused_; }
+  int fd() const { return fd_; }
+  EventLoop& loop() const { return loop_; }
+
+  void on_io(std::uint32_t events) final;
+
+ protected:
+  // Received bytes, in the loop's shared buffer: valid only during the call.
+  virtual void on_data(std::span<std::uint8_t> data) = 0;
+  // The peer closed its sending side (or the connection broke, with `error` != 0).
+  virtual void on_eof(int error) = 0;
+  // The write queue, which was non-empty, has drained.
+  virtual void on_drain() {}
+  // Last call before destruction is scheduled (fd already closed).
+  virtual void on_closed() {}
+  void start_reading_if_ready();  // subclasses may call after setup to consume pending data
+
+ private:
+  void handle_readable(bool until_eagain);
+  void handle_writable();
+
+  EventLoop& loop_;
+  int fd_;
+  WriteQueue queue_;
+  bool shutdown_pending_ = false;
+  bool write_shut_ = false;
+  bool reading_paused_ = false;
+};
+
+}  // namespace gw::net

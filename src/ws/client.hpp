@@ -1,0 +1,42 @@
+// The client role: connect, send the opening handshake, verify the answer, then the same
+// WebSocket as on the server side (frames masked, the server closes TCP first).
+#pragma once
+
+#include <string>
+
+#include "http/parser.hpp"
+#include "ws/handshake.hpp"
+#include "ws/websocket.hpp"
+
+namespace gw::ws {
+
+struct ClientOptions {
+  SocketOptions socket;  // protocol options and timeouts (handshake_timeout covers connect)
+  ClientHandshakeOptions handshake;
+  http::Limits http_limits;
+};
+
+class ClientSocket final : public WebSocket {
+ public:
+  // Starts connecting to `url` (ws:// only; wss:// comes with TLS). The socket owns itself: it
+  // is destroyed after handler.on_close() or handler.on_connect_error(). Returns nullptr with
+  // `error` set if the connection cannot even start (unresolvable host, wss://). `options` and
+  // `handler` must outlive the socket.
+  static ClientSocket* connect(net::EventLoop& loop, const Url& url, const ClientOptions& options,
+                               WebSocketHandler& handler, std::string* error);
+
+ private:
+  ClientSocket(net::EventLoop& loop, int fd, const Url& url, const ClientOptions& options,
+               WebSocketHandler& handler);
+
+  void on_handshake_data(std::span<std::uint8_t> data) override;
+  void on_handshake_timeout() override;
+  void on_handshake_eof() override;
+  void fail_connect(const std::string& error);
+
+  const ClientOptions& client_options_;
+  std::string key_;
+  std::string head_;  // the response head while it arrives
+};
+
+}  // namespace gw::ws

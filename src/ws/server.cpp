@@ -1,0 +1,213 @@
+#include "ws/server.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "http/response.hpp"
+
+namespace gw::ws {
+
+class ServerSocket;
+
+struct Server::Worker : net::IoHandler {
+  Worker(const ServerOptions& server_options, WebSocketHandler& socket_handler,
+         const http::Router<HttpRoute>& http_router)
+      : options(server_options), handler(socket_handler), router(http_router) {}
+
+  ~Worker() override {
+    if (listen_fd >= 0) ::close(listen_fd);
+  }
+
+  void on_io(std::uint32_t events) override;  // the listener is readable: accept
+  void begin_shutdown();
+  void forget(ServerSocket* socket);
+
+  const ServerOptions& options;
+  WebSocketHandler& handler;
+  const http::Router<HttpRoute>& router;
+  net::EventLoop loop;
+  net::Timer shutdown_timer;
+  int listen_fd = -1;
+  bool shutting_down = false;
+  ServerSocket* sockets = nullptr;  // intrusive list of live connections
+  std::thread thread;
+};
+
+// The server side of one connection: reads the HTTP request, answers a route, refuses a bad
+// handshake, or upgrades.
+class ServerSocket final : public WebSocket {
+ public:
+  ServerSocket(Server::Worker& worker, int fd)
+      : WebSocket(worker.loop, fd, Role::server, worker.options.socket, worker.handler),
+        worker_(worker) {
+    next_ = worker_.sockets;
+    if (next_ != nullptr) next_->prev_ = this;
+    worker_.sockets = this;
+  }
+
+  ~ServerSocket() override { worker_.forget(this); }
+
+  ServerSocket* prev_ = nullptr;
+  ServerSocket* next_ = nullptr;
+
+ private:
+  void on_handshake_data(std::span<std::uint8_t> data) override {
+    head_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    http::Request request;
+    const http::ParseResult parsed = http::parse_request(head_, request, worker_.options.http_limits);
+    switch (parsed.status) {
+      case http::ParseStatus::incomplete:
+        return;
+      case http::ParseStatus::bad_request:
+        refuse(http::error_response(400, "malformed HTTP request"));
+        return;
+      case http::ParseStatus::head_too_large:
+        refuse(http::error_response(431, "request header fields too large"));
+        return;
+      case http::ParseStatus::complete:
+        break;
+    }
+    if (!is_upgrade_request(request)) {
+      const auto match = worker_.router.match(request.method, request.path());
+      if (match.status == http::RouteStatus::found) {
+        refuse((*match.handler)(request));
+        return;
+      }
+      if (match.status == http::RouteStatus::method_not_allowed) {
+        refuse(http::error_response(405, "method not allowed", {{"Allow", match.allow}}));
+        return;
+      }
+      if (request.method == "GET") {
+        // A plain GET on a WebSocket endpoint (a browser typing the URL, a health probe).
+        refuse(http::error_response(426, "this is a WebSocket endpoint",
+                                    {{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}}));
+        return;
+      }
+    }
+    ServerHandshake handshake = accept_upgrade(request, worker_.options.handshake);
+    if (!handshake.accepted) {
+      refuse(handshake.response);
+      return;
+    }
+    write(reinterpret_cast<const std::uint8_t*>(handshake.response.data()),
+          handshake.response.size());
+    // Frames the client pipelined behind its request are in head_ after the head.
+    std::string leftover = head_.substr(parsed.head_length);
+    head_.clear();
+    head_.shrink_to_fit();
+    open(std::move(handshake.subprotocol), std::move(handshake.extensions),
+         {reinterpret_cast<std::uint8_t*>(leftover.data()), leftover.size()});
+  }
+
+  void refuse(const std::string& response) {
+    write(reinterpret_cast<const std::uint8_t*>(response.data()), response.size());
+    head_.clear();
+    head_.shrink_to_fit();
+    finish_without_open();
+  }
+
+  Server::Worker& worker_;
+  std::string head_;  // the request head while it arrives
+};
+
+void Server::Worker::on_io(std::uint32_t /*events*/) {
+  while (listen_fd >= 0) {
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) std::perror("accept");
+      return;
+    }
+    net::set_no_delay(fd);
+    new ServerSocket(*this, fd);  // owns itself; destroyed by the loop when closed
+  }
+}
+
+void Server::Worker::forget(ServerSocket* socket) {
+  if (socket->prev_ != nullptr) {
+    socket->prev_->next_ = socket->next_;
+  } else {
+    sockets = socket->next_;
+  }
+  if (socket->next_ != nullptr) socket->next_->prev_ = socket->prev_;
+  if (shutting_down && sockets == nullptr) loop.stop();
+}
+
+void Server::Worker::begin_shutdown() {
+  if (shutting_down) return;
+  shutting_down = true;
+  if (listen_fd >= 0) {
+    loop.remove(listen_fd);
+    ::close(listen_fd);
+    listen_fd = -1;
+  }
+  if (sockets == nullptr) {
+    loop.stop();
+    return;
+  }
+  // Closing may destroy sockets later in this batch, never now: walking the list is safe.
+  for (ServerSocket* socket = sockets; socket != nullptr; socket = socket->next_) {
+    socket->close(close_code::going_away, "server shutting down");
+  }
+  shutdown_timer.set_callback([this] { loop.stop(); });
+  loop.timers().arm(shutdown_timer,
+                    loop.now_ms() + static_cast<std::uint64_t>(
+                                        options.socket.close_timeout_s * 1000.0 + 1.0));
+}
+
+Server::Server(ServerOptions options, WebSocketHandler& handler)
+    : options_(std::move(options)), handler_(handler) {
+  if (options_.threads < 1) options_.threads = 1;
+}
+
+Server::~Server() {
+  shutdown();
+  wait();
+}
+
+void Server::route(std::string method, std::string path, HttpRoute route) {
+  router_.add(std::move(method), std::move(path), std::move(route));
+}
+
+void Server::start() {
+  net::Endpoint endpoint = options_.listen;
+  for (int i = 0; i < options_.threads; ++i) {
+    auto worker = std::make_unique<Worker>(options_, handler_, router_);
+    worker->listen_fd = net::listen_tcp(endpoint, options_.threads > 1);
+    // With port 0 the first listener picks the port; the others must share it.
+    if (i == 0) {
+      port_ = net::local_port(worker->listen_fd);
+      endpoint.port = port_;
+    }
+    worker->loop.add(worker->listen_fd, EPOLLIN, worker.get());
+    workers_.push_back(std::move(worker));
+  }
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->thread = std::thread([w] {
+      w->loop.run();
+      // Whatever is left after the grace period is dropped without a handshake.
+      while (w->sockets != nullptr) delete w->sockets;  // its destructor unlinks it
+    });
+  }
+}
+
+void Server::shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->loop.post([w] { w->begin_shutdown(); });
+  }
+}
+
+void Server::wait() {
+  for (auto& worker : workers_) {
+    if (worker->thread.joinable()) worker->thread.join();
+  }
+}
+
+}  // namespace gw::ws
