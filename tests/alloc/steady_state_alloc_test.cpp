@@ -1,0 +1,113 @@
+// Proves the echo path allocates nothing per message once warm: global operator new is
+// replaced by a counting one, and the count must not move while thousands of messages are
+// echoed between our client and our server (both sides count: they share the process).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "net/event_loop.hpp"
+#include "ws/client.hpp"
+#include "ws/server.hpp"
+
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+}
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace gw::ws {
+namespace {
+
+class EchoHandler : public WebSocketHandler {
+ public:
+  void on_message(WebSocket& socket, MessageType type, std::span<std::uint8_t> payload) override {
+    socket.send(type, payload);
+  }
+};
+
+// Keeps `pipeline` messages in flight; counts allocations between two marks.
+class CountingClient : public WebSocketHandler {
+ public:
+  CountingClient(net::EventLoop& loop, MessageType type, std::size_t size)
+      : loop_(loop), type_(type), payload_(size, 'm') {}
+
+  void on_open(WebSocket& socket) override {
+    for (int i = 0; i < 8; ++i) send(socket);
+  }
+  void on_message(WebSocket& socket, MessageType, std::span<std::uint8_t>) override {
+    ++received;
+    if (received == kWarmup) start_count = g_allocations.load();
+    if (received == kWarmup + kMeasured) {
+      end_count = g_allocations.load();
+      socket.close();
+      return;
+    }
+    send(socket);
+  }
+  void on_close(WebSocket&, std::uint16_t, std::string_view) override { loop_.stop(); }
+  void on_connect_error(WebSocket&, std::string_view) override { loop_.stop(); }
+
+  static constexpr int kWarmup = 2000;
+  static constexpr int kMeasured = 20000;
+  int received = 0;
+  std::uint64_t start_count = 0;
+  std::uint64_t end_count = 0;
+
+ private:
+  void send(WebSocket& socket) {
+    socket.send(type_, {reinterpret_cast<const std::uint8_t*>(payload_.data()), payload_.size()});
+  }
+  net::EventLoop& loop_;
+  MessageType type_;
+  std::string payload_;
+};
+
+void expect_no_allocations(MessageType type, std::size_t size) {
+  EchoHandler echo;
+  ServerOptions options;
+  options.listen = {"127.0.0.1", 0};
+  Server server(options, echo);
+  server.start();
+  net::EventLoop loop;
+  CountingClient client(loop, type, size);
+  ClientOptions client_options;
+  std::string error;
+  auto url = parse_url("ws://127.0.0.1:" + std::to_string(server.port()) + "/");
+  ASSERT_NE(ClientSocket::connect(loop, *url, client_options, client, &error), nullptr) << error;
+  loop.run();
+  server.shutdown();
+  server.wait();
+  ASSERT_EQ(client.received, CountingClient::kWarmup + CountingClient::kMeasured);
+  EXPECT_EQ(client.end_count - client.start_count, 0u)
+      << "heap allocations while echoing " << CountingClient::kMeasured << " messages";
+}
+
+TEST(SteadyState, EchoOfSmallTextMessagesAllocatesNothing) {
+  expect_no_allocations(MessageType::text, 512);
+}
+
+TEST(SteadyState, EchoOfBinaryMessagesAllocatesNothing) {
+  expect_no_allocations(MessageType::binary, 16 * 1024);
+}
+
+}  // namespace
+}  // namespace gw::ws
