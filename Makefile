@@ -25,8 +25,9 @@ bootstrap:
 $(RELEASE)/build.ninja:
 	cmake -S . -B $(RELEASE) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
 
+# The sanitizer build uses clang so that every file is compiled by both g++ (Release) and clang.
 $(ASAN)/build.ninja:
-	cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGW_SANITIZE=ON
+	CXX=clang++ cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGW_SANITIZE=ON
 
 $(FUZZ)/build.ninja:
 	CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_FUZZ=ON \
@@ -38,8 +39,9 @@ build: bootstrap $(RELEASE)/build.ninja
 run: build
 	$(RELEASE)/greekwire echo $(RUN_ARGS)
 
-# Every test: the Release build must compile everything (benchmarks and peers included), the
-# sanitizer build runs the unit and interoperability tests, the clang build runs the fuzzers.
+# Every test: the Release build (g++) compiles everything, benchmarks, peers and tests included;
+# the sanitizer build (clang, ASan + UBSan + LeakSanitizer) runs the unit and interoperability
+# tests; the fuzz build (clang, libFuzzer) runs each fuzzer for TEST_FUZZ_SECONDS.
 test: bootstrap test-release test-asan test-fuzz
 	@echo "make test: all suites passed"
 
