@@ -125,7 +125,9 @@ TEST_F(ServerFixture, EchoesTextAndBinaryOfManySizesThenClosesNormally) {
     EXPECT_EQ(client.messages[2 * i].second.size(), sizes[i]);
     EXPECT_EQ(client.messages[2 * i + 1].first, MessageType::binary);
     ASSERT_EQ(client.messages[2 * i + 1].second.size(), sizes[i]);
-    if (sizes[i] > 200) EXPECT_EQ(static_cast<std::uint8_t>(client.messages[2 * i + 1].second[200]), 200);
+    if (sizes[i] > 200) {
+      EXPECT_EQ(static_cast<std::uint8_t>(client.messages[2 * i + 1].second[200]), 200);
+    }
   }
   EXPECT_EQ(client.close_code, 1000);  // the server's echo of our close
 }
