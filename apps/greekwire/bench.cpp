@@ -53,6 +53,7 @@ class EchoLoad : public ws::WebSocketHandler {
     flight->sent_ns.resize(static_cast<std::size_t>(config_.pipeline));
     socket.user_data = flight;
     ++open_;
+    open_sockets_.push_back(&socket);
     for (int i = 0; i < config_.pipeline; ++i) send_one(socket, *flight);
   }
 
@@ -83,14 +84,13 @@ class EchoLoad : public ws::WebSocketHandler {
                    static_cast<int>(reason.size()), reason.data());
     }
     --open_;
-    if (stopping_ && open_ == 0) loop_.stop();
+    std::erase(open_sockets_, &socket);
   }
 
   void on_connect_error(ws::WebSocket&, std::string_view error) override {
     ++errors_;
     ++failed_connects_;
     std::fprintf(stderr, "connect failed: %.*s\n", static_cast<int>(error.size()), error.data());
-    if (failed_connects_ == config_.connections) loop_.stop();
   }
 
   void start_measuring() {
@@ -100,15 +100,13 @@ class EchoLoad : public ws::WebSocketHandler {
     measure_start_ns_ = now_ns();
   }
 
-  void stop(const std::vector<ws::WebSocket*>& sockets) {
+  // Closes every open connection; the loop ends when the last one is gone.
+  void stop() {
     measure_end_ns_ = now_ns();
     measuring_ = false;
     stopping_ = true;
-    if (open_ == 0) {
-      loop_.stop();
-      return;
-    }
-    for (ws::WebSocket* socket : sockets) socket->close();
+    const std::vector<ws::WebSocket*> open = open_sockets_;
+    for (ws::WebSocket* socket : open) socket->close();
   }
 
   // Per-second progress on stderr.
@@ -165,6 +163,7 @@ class EchoLoad : public ws::WebSocketHandler {
   net::EventLoop& loop_;
   std::string payload_;
   std::vector<std::uint64_t> latencies_ns_;
+  std::vector<ws::WebSocket*> open_sockets_;
   std::uint64_t messages_ = 0;
   std::uint64_t interval_messages_ = 0;
   std::uint64_t errors_ = 0;
@@ -189,14 +188,11 @@ int run_bench_echo(const BenchConfig& config) {
   options.socket.protocol.max_message_size = config.size + 1024;
   net::EventLoop loop;
   EchoLoad load(config, loop);
-  std::vector<ws::WebSocket*> sockets;
   for (int i = 0; i < config.connections; ++i) {
-    ws::ClientSocket* socket = ws::ClientSocket::connect(loop, *url, options, load, &error);
-    if (socket == nullptr) {
+    if (ws::ClientSocket::connect(loop, *url, options, load, &error) == nullptr) {
       std::fprintf(stderr, "greekwire bench echo: %s\n", error.c_str());
       return 2;
     }
-    sockets.push_back(socket);
   }
   // A once-a-second tick drives the progress line, the end of the warm-up and the end.
   const std::uint64_t start_ms = net::monotonic_ms();
@@ -212,7 +208,8 @@ int run_bench_echo(const BenchConfig& config) {
       load.start_measuring();
     }
     if (elapsed >= end_ms) {
-      load.stop(sockets);
+      load.stop();
+      tick.cancel();
       return;
     }
     if (elapsed >= next_tick_ms) {
@@ -223,6 +220,7 @@ int run_bench_echo(const BenchConfig& config) {
     loop.timers().arm(tick, start_ms + std::max(next, elapsed + 1));
   });
   loop.timers().arm(tick, start_ms + std::min<std::uint64_t>(warmup_ms, 1000));
+  loop.stop_when_no_connections();
   loop.run();
   return load.report();
 }

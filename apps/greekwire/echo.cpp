@@ -82,25 +82,19 @@ int run_server(const EchoConfig& config) {
 // The client side of echo: exits when the server closes.
 class EchoClientHandler : public EchoHandler {
  public:
-  explicit EchoClientHandler(net::EventLoop& loop) : loop_(loop) {}
 
   void on_close(ws::WebSocket&, std::uint16_t code, std::string_view reason) override {
     std::printf("closed %u %.*s\n", code, static_cast<int>(reason.size()), reason.data());
     std::fflush(stdout);
     exit_code = code == ws::close_code::normal ? 0 : 1;
-    loop_.post([this] { loop_.stop(); });
   }
 
   void on_connect_error(ws::WebSocket&, std::string_view error) override {
     std::fprintf(stderr, "greekwire echo: %.*s\n", static_cast<int>(error.size()), error.data());
     exit_code = 2;
-    loop_.post([this] { loop_.stop(); });
   }
 
   int exit_code = 2;
-
- private:
-  net::EventLoop& loop_;
 };
 
 int run_client(const EchoConfig& config) {
@@ -115,11 +109,13 @@ int run_client(const EchoConfig& config) {
   options.socket = socket_options(config);
   options.handshake.subprotocols = config.subprotocols;
   net::EventLoop loop;
-  EchoClientHandler handler(loop);
+  EchoClientHandler handler;
   if (ws::ClientSocket::connect(loop, *url, options, handler, &error) == nullptr) {
     std::fprintf(stderr, "greekwire echo: %s\n", error.c_str());
     return 2;
   }
+  // Returns once the socket is gone: after the close handshake and the server's TCP close.
+  loop.stop_when_no_connections();
   loop.run();
   return handler.exit_code;
 }

@@ -1,5 +1,7 @@
 #include "net/event_loop.hpp"
 
+#include "net/tcp.hpp"
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -45,6 +47,8 @@ EventLoop::EventLoop()
 
 EventLoop::~EventLoop() {
   graveyard_.clear();
+  // Connections own themselves; the ones still open die with their loop (each unlinks itself).
+  while (connections_ != nullptr) delete connections_;
   if (wake_fd_ >= 0) ::close(wake_fd_);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
@@ -84,6 +88,11 @@ void EventLoop::post(std::function<void()> task) {
   [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
+void EventLoop::stop_when_no_connections() {
+  stop_when_no_connections_ = true;
+  if (connection_count_ == 0) running_ = false;
+}
+
 void EventLoop::destroy_later(std::unique_ptr<IoHandler> object) {
   graveyard_.push_back(std::move(object));
 }
@@ -102,6 +111,7 @@ void EventLoop::run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   running_ = true;
+  if (stop_when_no_connections_ && connection_count_ == 0) return;
   run_posted();
   while (running_) {
     const int timeout = timers_.next_timeout_ms(monotonic_ms());

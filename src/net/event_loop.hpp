@@ -17,6 +17,8 @@
 
 namespace gw::net {
 
+class TcpConnection;
+
 class IoHandler {
  public:
   virtual ~IoHandler() = default;
@@ -54,6 +56,13 @@ class EventLoop {
   // longer registered). Used to close connections from inside their own callbacks.
   void destroy_later(std::unique_ptr<IoHandler> object);
 
+  // Connections (TcpConnection objects) alive on this loop. Whatever is still alive when the
+  // loop is destroyed is destroyed with it.
+  std::size_t connection_count() const { return connection_count_; }
+  // Makes run() return once no connection is left (now, if there is none): a client that
+  // closed its sockets still waits for them to finish their close handshakes.
+  void stop_when_no_connections();
+
   TimerWheel& timers() { return timers_; }
   // The time at the start of the current iteration (cheap; refreshed once per wake-up).
   std::uint64_t now_ms() const { return now_ms_; }
@@ -73,6 +82,10 @@ class EventLoop {
   std::unique_ptr<std::uint8_t[]> receive_buffer_;
   std::unique_ptr<Waker> waker_;
   std::vector<std::unique_ptr<IoHandler>> graveyard_;
+  friend class TcpConnection;  // links itself into connections_
+  TcpConnection* connections_ = nullptr;
+  std::size_t connection_count_ = 0;
+  bool stop_when_no_connections_ = false;
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

@@ -200,6 +200,10 @@ void WriteQueue::clear() {
 // ---- TcpConnection ----
 
 TcpConnection::TcpConnection(EventLoop& loop, int fd) : loop_(loop), fd_(fd) {
+  loop_next_ = loop_.connections_;
+  if (loop_next_ != nullptr) loop_next_->loop_prev_ = this;
+  loop_.connections_ = this;
+  ++loop_.connection_count_;
   loop_.add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
 }
 
@@ -208,6 +212,13 @@ TcpConnection::~TcpConnection() {
     loop_.remove(fd_);
     ::close(fd_);
   }
+  if (loop_prev_ != nullptr) {
+    loop_prev_->loop_next_ = loop_next_;
+  } else {
+    loop_.connections_ = loop_next_;
+  }
+  if (loop_next_ != nullptr) loop_next_->loop_prev_ = loop_prev_;
+  if (--loop_.connection_count_ == 0 && loop_.stop_when_no_connections_) loop_.running_ = false;
 }
 
 bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {

@@ -107,6 +107,8 @@ class TcpConnection : public IoHandler {
   void handle_writable();
 
   EventLoop& loop_;
+  TcpConnection* loop_prev_ = nullptr;  // the loop's list of live connections
+  TcpConnection* loop_next_ = nullptr;
   int fd_;
   WriteQueue queue_;
   bool shutdown_pending_ = false;

@@ -34,7 +34,6 @@ class EchoHandler : public WebSocketHandler {
 // Records everything a client sees; the test drives it from `on_open_action`.
 class RecordingClient : public WebSocketHandler {
  public:
-  explicit RecordingClient(net::EventLoop& loop) : loop_(loop) {}
   void on_open(WebSocket& socket) override {
     opened = true;
     subprotocol = socket.subprotocol();
@@ -47,11 +46,9 @@ class RecordingClient : public WebSocketHandler {
   void on_close(WebSocket&, std::uint16_t code, std::string_view reason) override {
     close_code = code;
     close_reason = std::string(reason);
-    loop_.stop();
   }
   void on_connect_error(WebSocket&, std::string_view error) override {
     connect_error = std::string(error);
-    loop_.stop();
   }
 
   std::function<void(WebSocket&)> on_open_action;
@@ -62,9 +59,6 @@ class RecordingClient : public WebSocketHandler {
   int close_code = 0;
   std::string close_reason;
   std::string connect_error;
-
- private:
-  net::EventLoop& loop_;
 };
 
 struct ServerFixture : ::testing::Test {
@@ -92,6 +86,8 @@ struct ServerFixture : ::testing::Test {
       loop.stop();
     });
     loop.timers().arm(deadline, net::monotonic_ms() + static_cast<std::uint64_t>(seconds * 1000));
+    // Returns when the client socket is gone (after its close handshake and TCP close).
+    loop.stop_when_no_connections();
     loop.run();
   }
 
@@ -104,7 +100,7 @@ struct ServerFixture : ::testing::Test {
 
 TEST_F(ServerFixture, EchoesTextAndBinaryOfManySizesThenClosesNormally) {
   start();
-  RecordingClient client(loop);
+  RecordingClient client;
   const std::vector<std::size_t> sizes = {0, 1, 125, 126, 65535, 65536, 1 << 20};
   client.on_open_action = [&](WebSocket& socket) {
     for (std::size_t size : sizes) {
@@ -136,7 +132,7 @@ TEST_F(ServerFixture, NegotiatesSubprotocolByServerPreference) {
   ServerOptions options;
   options.handshake.subprotocols = {"msgpack", "json"};
   start(options);
-  RecordingClient client(loop);
+  RecordingClient client;
   client.on_open_action = [](WebSocket& socket) { socket.close(); };
   ClientOptions client_options;
   client_options.handshake.subprotocols = {"json", "msgpack"};
@@ -147,7 +143,7 @@ TEST_F(ServerFixture, NegotiatesSubprotocolByServerPreference) {
 
 TEST_F(ServerFixture, ShutdownSendsGoingAwayToOpenConnections) {
   start();
-  RecordingClient client(loop);
+  RecordingClient client;
   client.on_open_action = [&](WebSocket&) { server->shutdown(); };
   run_client(client, {});
   ASSERT_FALSE(timed_out);
@@ -158,7 +154,7 @@ TEST_F(ServerFixture, IdleConnectionIsClosedWithGoingAway) {
   ServerOptions options;
   options.socket.idle_timeout_s = 0.3;
   start(options);
-  RecordingClient client(loop);
+  RecordingClient client;
   run_client(client, {});
   ASSERT_FALSE(timed_out);
   EXPECT_EQ(client.close_code, 1001);
@@ -170,7 +166,7 @@ TEST_F(ServerFixture, PingsKeepAQuietPeerAlive) {
   options.socket.idle_timeout_s = 0.6;
   options.socket.ping_interval_s = 0.15;
   start(options);
-  RecordingClient client(loop);
+  RecordingClient client;
   net::Timer later;
   client.on_open_action = [&](WebSocket& socket) {
     later.set_callback([&socket] { socket.close(1000, "still here"); });
@@ -183,7 +179,7 @@ TEST_F(ServerFixture, PingsKeepAQuietPeerAlive) {
 
 TEST_F(ServerFixture, ClientCloseIsSeenByBothSides) {
   start();
-  RecordingClient client(loop);
+  RecordingClient client;
   client.on_open_action = [](WebSocket& socket) { socket.close(4000, "bye"); };
   run_client(client, {});
   EXPECT_EQ(client.close_code, 4000);
@@ -195,7 +191,7 @@ TEST_F(ServerFixture, MessageTooBigClosesWith1009) {
   ServerOptions options;
   options.socket.protocol.max_message_size = 1000;
   start(options);
-  RecordingClient client(loop);
+  RecordingClient client;
   client.on_open_action = [](WebSocket& socket) { socket.send_text(std::string(1001, 'x')); };
   run_client(client, {});
   EXPECT_EQ(client.close_code, 1009);
@@ -208,7 +204,7 @@ TEST_F(ServerFixture, ConnectErrorIsReported) {
   server->wait();
   server.reset();
   url = *parse_url("ws://127.0.0.1:" + std::to_string(port) + "/");
-  RecordingClient client(loop);
+  RecordingClient client;
   run_client(client, {});
   EXPECT_FALSE(client.opened);
   EXPECT_FALSE(client.connect_error.empty());
@@ -218,7 +214,7 @@ TEST_F(ServerFixture, HandshakeRefusedByServerIsAConnectError) {
   ServerOptions options;
   options.handshake.allowed_origins = {"https://allowed.example"};
   start(options);
-  RecordingClient client(loop);
+  RecordingClient client;
   ClientOptions client_options;
   client_options.handshake.origin = "https://evil.example";
   run_client(client, client_options);
@@ -231,7 +227,7 @@ TEST_F(ServerFixture, ThreadsShareThePortAndAllServe) {
   options.threads = 3;
   start(options);
   for (int i = 0; i < 6; ++i) {
-    RecordingClient client(loop);
+    RecordingClient client;
     client.on_open_action = [](WebSocket& socket) { socket.send_text("hi"); };
     client.on_message_action = [](WebSocket& socket) { socket.close(); };
     run_client(client, {});
