@@ -47,6 +47,7 @@ test: bootstrap test-release test-asan test-fuzz
 
 test-release: $(RELEASE)/build.ninja
 	cmake --build $(RELEASE) -j $(JOBS)
+	cd $(RELEASE) && ctest --output-on-failure -L alloc
 
 test-asan: $(ASAN)/build.ninja
 	cmake --build $(ASAN) -j $(JOBS)

@@ -17,7 +17,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-websockets      # independent peer: Python websockets
   nodejs node-ws                  # independent peer: Node ws
-  libboost-dev libboost-system-dev libwebsocketpp-dev   # benchmark peers (Beast, websocketpp)
+  libboost-dev libboost-system-dev libwebsocketpp-dev libwebsockets-dev  # benchmark peers
   util-linux procps               # taskset, pkill
 )
 

@@ -93,6 +93,17 @@ class Protocol {
   void fail(std::uint16_t code, std::string_view reason);
   void append_frame(Opcode opcode, std::span<const std::uint8_t> payload, bool fin,
                     bool rsv1 = false);
+  std::size_t read_header(const std::uint8_t* data, std::size_t size);
+  bool check_header_start(std::uint8_t b0, std::uint8_t b1);
+  void begin_frame();
+  std::size_t read_payload(std::uint8_t* data, std::size_t size);
+  std::size_t read_control_payload(std::uint8_t* data, std::size_t size);
+  std::size_t read_data_payload(std::uint8_t* data, std::size_t size);
+  void end_data_frame();
+  void handle_control(std::span<std::uint8_t> payload);
+  void handle_close(std::span<const std::uint8_t> payload);
+  void become_closed(std::uint16_t code, std::string_view reason, bool by_peer);
+  void release_message();
 
   Role role_;
   ProtocolOptions options_;
@@ -101,19 +112,21 @@ class Protocol {
   bool failed_ = false;
   bool close_sent_ = false;
   bool close_received_ = false;
+  bool sending_message_ = false;  // send_frame() started a message that has not ended yet
   std::uint16_t close_code_ = close_code::no_status;
   std::string close_reason_;
   std::vector<std::uint8_t> out_;
 
   // Parser state.
-  std::vector<std::uint8_t> partial_;  // bytes of an incomplete frame header or control frame
+  std::uint8_t header_[kMaxFrameHeader]{};  // bytes of a header cut by the end of a feed()
+  std::uint8_t header_size_ = 0;
   FrameHeader frame_{};
-  bool in_frame_ = false;              // header parsed, payload still arriving
-  std::uint64_t frame_received_ = 0;   // payload bytes of the current frame seen so far
-  bool in_message_ = false;            // a fragmented data message is under way
+  bool in_frame_ = false;             // header parsed, payload still arriving
+  std::uint64_t frame_received_ = 0;  // payload bytes of the current frame seen so far
+  bool in_message_ = false;           // a data message is under way (its last frame not seen)
   MessageType message_type_ = MessageType::binary;
-  std::vector<std::uint8_t> message_;  // payload of the data message under assembly
-  std::uint8_t control_[kMaxControlPayload]{};
+  std::vector<std::uint8_t> message_;  // payload of a data message that is not delivered in place
+  std::uint8_t control_[kMaxControlPayload]{};  // a control frame cut by the end of a feed()
   Utf8Validator utf8_;
 };
 

@@ -21,8 +21,11 @@ class Utf8Validator {
   void reset() { state_ = kAccept; }
 
  private:
+  // See utf8.cpp for the state layout.
   static constexpr std::uint32_t kAccept = 0;
-  static constexpr std::uint32_t kReject = 1;
+  static constexpr std::uint32_t kReject = 0xFFFFFFFF;
+  static std::uint32_t expect(std::uint32_t remaining, std::uint32_t lo, std::uint32_t hi);
+  static std::uint32_t step(std::uint32_t state, std::uint8_t byte);
   std::uint32_t state_ = kAccept;
 };
 
