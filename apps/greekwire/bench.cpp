@@ -28,10 +28,9 @@ struct BenchConfig {
 };
 
 std::uint64_t now_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
 }
 
 // Send times of the messages a connection has in flight (echoes come back in order).
@@ -57,7 +56,8 @@ class EchoLoad : public ws::WebSocketHandler {
     for (int i = 0; i < config_.pipeline; ++i) send_one(socket, *flight);
   }
 
-  void on_message(ws::WebSocket& socket, ws::MessageType, std::span<std::uint8_t> payload) override {
+  void on_message(ws::WebSocket& socket, ws::MessageType,
+                  std::span<std::uint8_t> payload) override {
     auto& flight = *static_cast<InFlight*>(socket.user_data);
     const std::uint64_t now = now_ns();
     if (flight.count == 0 || payload.size() != payload_.size()) {
@@ -124,7 +124,8 @@ class EchoLoad : public ws::WebSocketHandler {
     std::sort(latencies_ns_.begin(), latencies_ns_.end());
     auto percentile_us = [&](double p) {
       if (latencies_ns_.empty()) return 0.0;
-      const auto index = static_cast<std::size_t>(p * static_cast<double>(latencies_ns_.size() - 1));
+      const auto index =
+          static_cast<std::size_t>(p * static_cast<double>(latencies_ns_.size() - 1));
       return static_cast<double>(latencies_ns_[index]) / 1000.0;
     };
     const double seconds = static_cast<double>(measure_end_ns_ - measure_start_ns_) / 1e9;
@@ -135,8 +136,8 @@ class EchoLoad : public ws::WebSocketHandler {
           "\"duration_s\": %.3f, \"messages\": %llu, \"messages_per_second\": %.1f, "
           "\"p50_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, \"errors\": %llu}\n",
           config_.url.c_str(), config_.connections, config_.size, config_.pipeline, seconds,
-          static_cast<unsigned long long>(messages_), rate, percentile_us(0.5),
-          percentile_us(0.99), percentile_us(0.999), static_cast<unsigned long long>(errors_));
+          static_cast<unsigned long long>(messages_), rate, percentile_us(0.5), percentile_us(0.99),
+          percentile_us(0.999), static_cast<unsigned long long>(errors_));
     } else {
       std::printf("%s: %d connections x %zu B, pipeline %d, %.1f s\n", config_.url.c_str(),
                   config_.connections, config_.size, config_.pipeline, seconds);

@@ -69,8 +69,8 @@ int run_server(const EchoConfig& config) {
   });
   server.start();
   const bool v6 = endpoint->host.find(':') != std::string::npos;
-  std::printf("listening on ws://%s%s%s:%u\n", v6 ? "[" : "", endpoint->host.c_str(),
-              v6 ? "]" : "", server.port());
+  std::printf("listening on ws://%s%s%s:%u\n", v6 ? "[" : "", endpoint->host.c_str(), v6 ? "]" : "",
+              server.port());
   std::fflush(stdout);
 
   wait_for_termination();
@@ -82,7 +82,6 @@ int run_server(const EchoConfig& config) {
 // The client side of echo: exits when the server closes.
 class EchoClientHandler : public EchoHandler {
  public:
-
   void on_close(ws::WebSocket&, std::uint16_t code, std::string_view reason) override {
     std::printf("closed %u %.*s\n", code, static_cast<int>(reason.size()), reason.data());
     std::fflush(stdout);

@@ -5,7 +5,9 @@
 
 namespace gw::app {
 
-void ignore_broken_pipes() { signal(SIGPIPE, SIG_IGN); }
+void ignore_broken_pipes() {
+  signal(SIGPIPE, SIG_IGN);
+}
 
 void block_termination_signals() {
   ignore_broken_pipes();

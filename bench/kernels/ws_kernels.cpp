@@ -39,7 +39,8 @@ std::vector<std::uint8_t> ascii_text(std::size_t n) {
 // multi-byte sequences).
 std::vector<std::uint8_t> mixed_text(std::size_t n) {
   const std::string line =
-      "Αγοράζουμε BTC-27DEC24-100000-C στο 0.0450 ₿ — η μεταβλητότητα "
+      "Αγοράζουμε BTC-27DEC24-100000-C στο 0.0450 ₿ — η "
+      "μεταβλητότητα "
       "ανεβαίνει "
       "📈 "
       "市场波动 Δ=0.52 Γ=0.0001 ϴ=-12.3 €/ημέρα; κλείσιμο θέσης αύριο ✔ ";

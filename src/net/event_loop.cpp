@@ -68,7 +68,9 @@ void EventLoop::modify(int fd, std::uint32_t events, IoHandler* handler) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) {
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 void EventLoop::stop() {
   {
@@ -116,7 +118,8 @@ void EventLoop::run() {
   while (running_) {
     const int timeout = timers_.next_timeout_ms(monotonic_ms());
     const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
-    if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
+    if (n < 0 && errno != EINTR)
+      throw std::system_error(errno, std::generic_category(), "epoll_wait");
     now_ms_ = monotonic_ms();
     for (int i = 0; i < n; ++i) {
       static_cast<IoHandler*>(events[i].data.ptr)->on_io(events[i].events);

@@ -38,7 +38,8 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* error
   }
   if (endpoint.host.empty()) return fail("empty host");
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535)
     return fail("bad port");
   endpoint.port = static_cast<std::uint16_t>(port);
@@ -152,8 +153,8 @@ bool WriteQueue::flush(int fd) {
     std::size_t count = 0;
     for (std::size_t i = first_; i < segments_.size() && count < kMaxIov; ++i, ++count) {
       const Segment& s = segments_[i];
-      const std::uint8_t* base = s.shared ? reinterpret_cast<const std::uint8_t*>(s.shared->data())
-                                          : owned_.data();
+      const std::uint8_t* base =
+          s.shared ? reinterpret_cast<const std::uint8_t*>(s.shared->data()) : owned_.data();
       iov[count].iov_base = const_cast<std::uint8_t*>(base + s.offset);
       iov[count].iov_len = s.size;
     }
@@ -278,7 +279,9 @@ void TcpConnection::on_io(std::uint32_t events) {
     handle_readable((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
 }
 
-void TcpConnection::start_reading_if_ready() { handle_readable(true); }
+void TcpConnection::start_reading_if_ready() {
+  handle_readable(true);
+}
 
 void TcpConnection::resume_reading() {
   if (!reading_paused_) return;

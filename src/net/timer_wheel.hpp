@@ -57,7 +57,9 @@ class TimerWheel {
  private:
   friend class Timer;
   void unlink(Timer& timer);
-  std::size_t slot_of(std::uint64_t tick) const { return static_cast<std::size_t>(tick % slots_.size()); }
+  std::size_t slot_of(std::uint64_t tick) const {
+    return static_cast<std::size_t>(tick % slots_.size());
+  }
 
   std::uint64_t tick_ms_;
   std::uint64_t current_tick_;  // every tick before this one has been processed

@@ -55,7 +55,9 @@ void ClientSocket::on_handshake_data(std::span<std::uint8_t> data) {
        {reinterpret_cast<std::uint8_t*>(leftover.data()), leftover.size()});
 }
 
-void ClientSocket::on_handshake_timeout() { fail_connect("timed out connecting"); }
+void ClientSocket::on_handshake_timeout() {
+  fail_connect("timed out connecting");
+}
 
 void ClientSocket::on_handshake_eof() {
   fail_connect(head_.empty() ? "connection refused or closed before the handshake"

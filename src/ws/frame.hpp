@@ -16,7 +16,9 @@ enum class Opcode : std::uint8_t {
   pong = 0xA,
 };
 
-inline constexpr bool is_control(Opcode op) { return (static_cast<std::uint8_t>(op) & 0x8) != 0; }
+inline constexpr bool is_control(Opcode op) {
+  return (static_cast<std::uint8_t>(op) & 0x8) != 0;
+}
 
 // Largest header: 2 bytes + 8-byte extended length + 4-byte mask.
 inline constexpr std::size_t kMaxFrameHeader = 14;

@@ -30,11 +30,11 @@ struct ServerHandshakeOptions {
 
 struct ServerHandshake {
   bool accepted = false;
-  int status = 0;            // 101 when accepted; otherwise 400, 403, 405, 426
-  std::string response;      // complete HTTP response bytes to write
-  std::string subprotocol;   // chosen one, empty if none
-  std::string extensions;    // accepted extensions, empty if none
-  std::string error;         // why it was refused (for logs and tests)
+  int status = 0;           // 101 when accepted; otherwise 400, 403, 405, 426
+  std::string response;     // complete HTTP response bytes to write
+  std::string subprotocol;  // chosen one, empty if none
+  std::string extensions;   // accepted extensions, empty if none
+  std::string error;        // why it was refused (for logs and tests)
 };
 
 // Checks an upgrade request and builds the answer: 101 Switching Protocols, or 400 (not a valid

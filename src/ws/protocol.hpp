@@ -30,9 +30,9 @@ enum class MessageType : std::uint8_t { text = 1, binary = 2 };
 
 struct ProtocolOptions {
   std::size_t max_message_size = 16 * 1024 * 1024;  // larger incoming messages fail with 1009
-  bool auto_pong = true;             // answer every ping with a pong carrying its payload
-  std::uint8_t allowed_rsv = 0;      // RSV bits an extension negotiated: 0x4 RSV1, 0x2, 0x1
-  std::size_t fragment_size = 0;     // split outgoing messages into frames this big; 0 = never
+  bool auto_pong = true;          // answer every ping with a pong carrying its payload
+  std::uint8_t allowed_rsv = 0;   // RSV bits an extension negotiated: 0x4 RSV1, 0x2, 0x1
+  std::size_t fragment_size = 0;  // split outgoing messages into frames this big; 0 = never
 };
 
 class ProtocolHandler {

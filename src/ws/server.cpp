@@ -58,7 +58,8 @@ class ServerSocket final : public WebSocket {
   void on_handshake_data(std::span<std::uint8_t> data) override {
     head_.append(reinterpret_cast<const char*>(data.data()), data.size());
     http::Request request;
-    const http::ParseResult parsed = http::parse_request(head_, request, worker_.options.http_limits);
+    const http::ParseResult parsed =
+        http::parse_request(head_, request, worker_.options.http_limits);
     switch (parsed.status) {
       case http::ParseStatus::incomplete:
         return;
@@ -154,9 +155,9 @@ void Server::Worker::begin_shutdown() {
     socket->close(close_code::going_away, "server shutting down");
   }
   shutdown_timer.set_callback([this] { loop.stop(); });
-  loop.timers().arm(shutdown_timer,
-                    loop.now_ms() + static_cast<std::uint64_t>(
-                                        options.socket.close_timeout_s * 1000.0 + 1.0));
+  loop.timers().arm(
+      shutdown_timer,
+      loop.now_ms() + static_cast<std::uint64_t>(options.socket.close_timeout_s * 1000.0 + 1.0));
 }
 
 Server::Server(ServerOptions options, WebSocketHandler& handler)

@@ -6,7 +6,9 @@ namespace gw::ws {
 
 namespace {
 
-std::uint64_t to_ms(double seconds) { return static_cast<std::uint64_t>(seconds * 1000.0 + 0.5); }
+std::uint64_t to_ms(double seconds) {
+  return static_cast<std::uint64_t>(seconds * 1000.0 + 0.5);
+}
 
 }  // namespace
 
@@ -30,8 +32,7 @@ bool WebSocket::send(MessageType type, std::span<const std::uint8_t> payload) {
 }
 
 bool WebSocket::send_text(std::string_view text) {
-  return send(MessageType::text,
-              {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  return send(MessageType::text, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
 }
 
 bool WebSocket::ping(std::span<const std::uint8_t> payload) {

@@ -27,7 +27,8 @@ class WebSocketHandler {
   // The connection is over: `code` is the peer's close code, the one we failed with, 1006 if
   // TCP closed without a close handshake, or 1001/1006 on timeouts. Called exactly once for a
   // connection that was opened; the socket is destroyed after the current batch of events.
-  virtual void on_close(WebSocket& /*socket*/, std::uint16_t /*code*/, std::string_view /*reason*/) {}
+  virtual void on_close(WebSocket& /*socket*/, std::uint16_t /*code*/,
+                        std::string_view /*reason*/) {}
   // A client connection failed before opening (connect or handshake); the socket goes away.
   virtual void on_connect_error(WebSocket& /*socket*/, std::string_view /*error*/) {}
   // Buffered outgoing bytes drained to the kernel (backpressure relieved).
@@ -52,13 +53,17 @@ class WebSocket : public net::TcpConnection, private ProtocolHandler {
   // Queue a message. False if the connection is not open (closing or closed).
   bool send(MessageType type, std::span<const std::uint8_t> payload);
   bool send_text(std::string_view text);
-  bool send_binary(std::span<const std::uint8_t> payload) { return send(MessageType::binary, payload); }
+  bool send_binary(std::span<const std::uint8_t> payload) {
+    return send(MessageType::binary, payload);
+  }
   bool ping(std::span<const std::uint8_t> payload = {});
   // Starts the close handshake (open connections), or drops the connection (during the
   // opening handshake).
   void close(std::uint16_t code = close_code::normal, std::string_view reason = {});
 
-  bool is_open() const { return phase_ == Phase::open && protocol_.state() == Protocol::State::open; }
+  bool is_open() const {
+    return phase_ == Phase::open && protocol_.state() == Protocol::State::open;
+  }
   const std::string& subprotocol() const { return subprotocol_; }
   const std::string& extensions() const { return extensions_; }
   Role role() const { return protocol_.role(); }
