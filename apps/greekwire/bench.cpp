@@ -42,8 +42,7 @@ struct InFlight {
 
 class EchoLoad : public ws::WebSocketHandler {
  public:
-  EchoLoad(const BenchConfig& config, net::EventLoop& loop)
-      : config_(config), loop_(loop), payload_(config.size, 'x') {
+  explicit EchoLoad(const BenchConfig& config) : config_(config), payload_(config.size, 'x') {
     latencies_ns_.reserve(1 << 22);
   }
 
@@ -161,7 +160,6 @@ class EchoLoad : public ws::WebSocketHandler {
   }
 
   const BenchConfig& config_;
-  net::EventLoop& loop_;
   std::string payload_;
   std::vector<std::uint64_t> latencies_ns_;
   std::vector<ws::WebSocket*> open_sockets_;
@@ -188,7 +186,7 @@ int run_bench_echo(const BenchConfig& config) {
   options.socket.idle_timeout_s = 0;
   options.socket.protocol.max_message_size = config.size + 1024;
   net::EventLoop loop;
-  EchoLoad load(config, loop);
+  EchoLoad load(config);
   for (int i = 0; i < config.connections; ++i) {
     if (ws::ClientSocket::connect(loop, *url, options, load, &error) == nullptr) {
       std::fprintf(stderr, "greekwire bench echo: %s\n", error.c_str());
