@@ -10,18 +10,11 @@
 #include <cstring>
 #include <vector>
 
+#include "fuzz_check.hpp"
 #include "ws/frame.hpp"
 #include "ws/utf8.hpp"
 
 namespace {
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 using gw::ws::FrameHeader;
 using gw::ws::HeaderParse;

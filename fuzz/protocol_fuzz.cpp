@@ -14,19 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_check.hpp"
 #include "ws/frame.hpp"
 #include "ws/protocol.hpp"
 #include "ws/utf8.hpp"
 
 namespace {
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 using namespace gw::ws;
 
