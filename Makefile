@@ -49,7 +49,11 @@ test-release: $(RELEASE)/build.ninja
 	cmake --build $(RELEASE) -j $(JOBS)
 	cd $(RELEASE) && ctest --output-on-failure -L alloc
 
-test-asan: $(ASAN)/build.ninja
+# playwright-core for the browser test, pinned by tests/browser/package-lock.json.
+tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
+	cd tests/browser && npm ci --silent --no-audit --no-fund
+
+test-asan: $(ASAN)/build.ninja tests/browser/node_modules/.package-lock.json
 	cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 

@@ -14,9 +14,11 @@ packages=(
   # libraries
   libssl-dev zlib1g-dev libcli11-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libquantlib0-dev  # QuantLib: pricing test oracle
   python3 python3-websockets      # independent peer: Python websockets
   nodejs node-ws                  # independent peer: Node ws
+  chromium                        # a real browser as a peer (driven by playwright-core)
+  npm
   libboost-dev libboost-system-dev libwebsocketpp-dev libwebsockets-dev  # benchmark peers
   util-linux procps               # taskset, pkill
 )
@@ -32,6 +34,9 @@ done
 # `node` binary is what matters.
 if command -v node >/dev/null 2>&1; then
   missing=("${missing[@]/nodejs/}")
+fi
+if command -v npm >/dev/null 2>&1; then
+  missing=("${missing[@]/npm/}")
 fi
 
 want=()
