@@ -20,6 +20,8 @@
 #                         (env SERVERS; default all four; a missing binary is skipped)
 #   -b, --build-dir DIR   (env BUILD_DIR; default build/release)
 #       --threads N       server threads (all servers) (env THREADS; default 1)
+#       --deflate         permessage-deflate on: the load generator offers it, greekwire and
+#                         Beast accept it (env DEFLATE=1; other peers are skipped)
 #       --out DIR         keep raw per-run outputs there (env OUT_DIR; default: temp dir, removed)
 #   -h, --help
 # Other env: SERVER_CPU (0), CLIENT_CPU (1), BASE_PORT (19200),
@@ -46,6 +48,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 BASE_PORT=${BASE_PORT:-19200}
 STRICT=${STRICT:-0}
+DEFLATE=${DEFLATE:-0}
 
 usage() { sed -n '2,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
 die() { echo "echo_compare: $*" >&2; exit 2; }
@@ -58,6 +61,7 @@ while (($#)); do
     -s|--size) SIZE=$2; shift 2 ;;
     -p|--pipeline) PIPELINE=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
+    --deflate) DEFLATE=1; shift ;;
     -b|--build-dir) BUILD_DIR=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --out) OUT_DIR=$2; shift 2 ;;
@@ -89,6 +93,12 @@ server_cmd() {
     greekwire) SERVER_CMD=("$bin" echo --listen "127.0.0.1:$2" --threads "$THREADS") ;;
     *) SERVER_CMD=("$bin" "$2" "$THREADS") ;;
   esac
+  if ((DEFLATE)); then
+    case $1 in
+      greekwire) SERVER_CMD+=(--deflate) ;;
+      beast) SERVER_CMD=(env GW_PEER_DEFLATE=1 "${SERVER_CMD[@]}") ;;
+    esac
+  fi
 }
 
 PIN_SERVER=(); PIN_CLIENT=()
@@ -169,6 +179,11 @@ start_server() {
 }
 
 # ------------------------------------------------------------------ setup ----
+LOADGEN_EXTRA=()
+if ((DEFLATE)); then
+  LOADGEN_EXTRA=(--deflate)
+  [[ $SERVERS == greekwire,beast,websocketpp,lws ]] && SERVERS=greekwire,beast
+fi
 IFS=, read -r -a WANT <<<"$SERVERS"
 ACTIVE=()
 for s in "${WANT[@]}"; do
@@ -239,7 +254,7 @@ for ((r = 0; r < ROUNDS; r++)); do
     fi
     t0=$EPOCHREALTIME; s0=$(proc_cpu_s "$SERVER_PID"); children_cpu_s; c0=$CHILD_CPU
     "${PIN_CLIENT[@]}" "$LOADGEN" bench echo "ws://127.0.0.1:$port" --connections "$CONNECTIONS" \
-      --size "$SIZE" --duration "$DURATION" --pipeline "$PIPELINE" --json \
+      --size "$SIZE" --duration "$DURATION" --pipeline "$PIPELINE" --json "${LOADGEN_EXTRA[@]}" \
       >"$OUT_DIR/$tag.load.json" 2>"$OUT_DIR/$tag.load.err" </dev/null &
     LOADGEN_PID=$!
     wait "$LOADGEN_PID"; lrc=$?

@@ -25,6 +25,7 @@ struct BenchConfig {
   int pipeline = 1;
   bool binary = false;
   bool json = false;
+  bool deflate = false;
 };
 
 std::uint64_t now_ns() {
@@ -40,9 +41,25 @@ struct InFlight {
   std::size_t count = 0;
 };
 
+// Text shaped like a market-data notification (so that --deflate sees realistic redundancy):
+// book levels with pseudo-random prices and amounts, cut or padded to `size` bytes.
+std::string market_data_text(std::size_t size) {
+  std::string text = R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":)"
+                     R"("book.BTC-PERPETUAL.100ms","data":{"bids":[)";
+  std::uint32_t seed = 12345;
+  while (text.size() < size) {
+    seed = seed * 1103515245u + 12345u;
+    text += "[\"new\"," + std::to_string(100000 + seed % 5000) + "." + std::to_string(seed % 10) +
+            "," + std::to_string(10 * (1 + (seed >> 8) % 900)) + "],";
+  }
+  text.resize(size);
+  return text;
+}
+
 class EchoLoad : public ws::WebSocketHandler {
  public:
-  explicit EchoLoad(const BenchConfig& config) : config_(config), payload_(config.size, 'x') {
+  explicit EchoLoad(const BenchConfig& config)
+      : config_(config), payload_(market_data_text(config.size)) {
     latencies_ns_.reserve(1 << 22);
   }
 
@@ -185,6 +202,7 @@ int run_bench_echo(const BenchConfig& config) {
   ws::ClientOptions options;
   options.socket.idle_timeout_s = 0;
   options.socket.protocol.max_message_size = config.size + 1024;
+  options.socket.deflate.enabled = config.deflate;
   net::EventLoop loop;
   EchoLoad load(config);
   for (int i = 0; i < config.connections; ++i) {
@@ -243,6 +261,7 @@ void add_bench_command(CLI::App& app, CommandRunner& runner) {
       ->check(CLI::Range(1, 10000));
   echo->add_flag("--binary", config->binary, "send binary messages (default: text)");
   echo->add_flag("--json", config->json, "print the summary as one JSON object");
+  echo->add_flag("--deflate", config->deflate, "offer permessage-deflate");
   echo->callback([config, &runner] { runner = [config] { return run_bench_echo(*config); }; });
 }
 

@@ -25,6 +25,9 @@ struct EchoConfig {
   double ping_interval = 0;
   std::vector<std::string> origins;
   std::vector<std::string> subprotocols;
+  bool deflate = false;
+  int deflate_window_bits = 15;
+  bool deflate_no_context_takeover = false;
 };
 
 // Sends every message back as it came (text as text, binary as binary). Stateless, so one
@@ -44,6 +47,9 @@ ws::SocketOptions socket_options(const EchoConfig& config) {
   options.idle_timeout_s = config.idle_timeout;
   options.close_timeout_s = config.close_timeout;
   options.ping_interval_s = config.ping_interval;
+  options.deflate.enabled = config.deflate;
+  options.deflate.max_window_bits = config.deflate_window_bits;
+  options.deflate.no_context_takeover = config.deflate_no_context_takeover;
   return options;
 }
 
@@ -144,6 +150,13 @@ void add_echo_command(CLI::App& app, CommandRunner& runner) {
   echo->add_option("--origin", config->origins, "allowed Origin (repeatable); default: any");
   echo->add_option("--subprotocol", config->subprotocols,
                    "supported subprotocol, in preference order (repeatable)");
+  echo->add_flag("--deflate", config->deflate, "offer/accept permessage-deflate (RFC 7692)");
+  echo->add_option("--deflate-window-bits", config->deflate_window_bits,
+                   "our compressor's window, 9..15 (memory per connection ~ 2^(bits+2) B)")
+      ->capture_default_str()
+      ->check(CLI::Range(9, 15));
+  echo->add_flag("--deflate-no-context-takeover", config->deflate_no_context_takeover,
+                 "reset our compressor after every message");
   echo->callback([config, &runner] {
     runner = [config] {
       return config->connect_url.empty() ? run_server(*config) : run_client(*config);

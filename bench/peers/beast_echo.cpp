@@ -59,7 +59,9 @@ class session : public std::enable_shared_from_this<session> {
 
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     websocket::permessage_deflate pmd;
-    pmd.server_enable = false;
+    // GW_PEER_DEFLATE=1 (bench/echo_compare.sh --deflate): accept permessage-deflate offers,
+    // with Beast's defaults otherwise (window 15, context takeover).
+    pmd.server_enable = std::getenv("GW_PEER_DEFLATE") != nullptr;
     pmd.client_enable = false;
     ws_.set_option(pmd);
     ws_.auto_fragment(false);

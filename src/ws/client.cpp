@@ -18,10 +18,18 @@ ClientSocket::ClientSocket(net::EventLoop& loop, int fd, const Url& url,
                            const ClientOptions& options, WebSocketHandler& handler)
     : WebSocket(loop, fd, Role::client, options.socket, handler),
       client_options_(options),
+      handshake_(options.handshake),
       key_(make_client_key()) {
+  if (options.socket.deflate.enabled) {
+    handshake_.extensions = deflate_offer(options.socket.deflate);
+    handshake_.verify_extensions = [&deflate = options.socket.deflate](std::string_view answer) {
+      std::string error;
+      return parse_deflate_response(answer, deflate, &error) ? std::string() : error;
+    };
+  }
   // The connect is still in progress: the request waits in the write queue and goes out when
   // the socket becomes writable. A refused connect shows up as an error on the read side.
-  const std::string request = build_client_request(url, key_, options.handshake);
+  const std::string request = build_client_request(url, key_, handshake_);
   write(reinterpret_cast<const std::uint8_t*>(request.data()), request.size());
 }
 
@@ -42,7 +50,7 @@ void ClientSocket::on_handshake_data(std::span<std::uint8_t> data) {
     case http::ParseStatus::complete:
       break;
   }
-  ClientHandshake result = verify_server_response(response, key_, client_options_.handshake);
+  ClientHandshake result = verify_server_response(response, key_, handshake_);
   if (!result.ok) {
     fail_connect("handshake refused: " + result.error);
     return;

@@ -35,6 +35,7 @@ class ClientSocket final : public WebSocket {
   void fail_connect(const std::string& error);
 
   const ClientOptions& client_options_;
+  ClientHandshakeOptions handshake_;  // the options' handshake plus our extension offer
   std::string key_;
   std::string head_;  // the response head while it arrives
 };

@@ -165,6 +165,11 @@ bool Protocol::check_header_start(std::uint8_t b0, std::uint8_t b1) {
       fail(close_code::protocol_error, "reserved bits set");
       return false;
     }
+    // RFC 7692 §6.1: "compressed" is said by the first frame of a message, never a continuation.
+    if ((rsv & 0x4) != 0 && op == kOpContinuation && inflater_) {
+      fail(close_code::protocol_error, "RSV1 on a continuation frame");
+      return false;
+    }
   }
   // §5.1: clients mask every frame, servers none.
   if (masked != (role_ == Role::server)) {
@@ -200,10 +205,12 @@ void Protocol::begin_frame() {
       in_message_ = true;
       message_type_ = static_cast<MessageType>(op);
       utf8_.reset();
+      message_compressed_ = inflater_ && frame_.rsv1;
     }
     // Refuse an oversized message on the header's word, before buffering any of it. After our
-    // close the payload is dropped unread, so no limit applies then.
-    if (state_ == State::open &&
+    // close the payload is dropped unread, so no limit applies then. A compressed message is
+    // bounded as it inflates instead.
+    if (state_ == State::open && !message_compressed_ &&
         frame_.payload_length > options_.max_message_size - message_.size()) {
       fail(close_code::message_too_big, "message too big");
       return;
@@ -259,6 +266,14 @@ std::size_t Protocol::read_data_payload(std::uint8_t* data, std::size_t size) {
   if (frame_.masked) apply_mask(data, n, frame_.mask, frame_received_);
   const bool text = message_type_ == MessageType::text;
 
+  if (message_compressed_) {
+    frame_received_ += n;
+    const bool frame_done = frame_received_ == frame_.payload_length;
+    if (!inflate_into_message(data, n, false)) return n;
+    if (frame_done) end_data_frame();
+    return n;
+  }
+
   // Fast path: an unfragmented message whose payload is all here is delivered in place.
   if (frame_received_ == 0 && n == remaining && frame_.fin && frame_.opcode != kOpContinuation) {
     in_frame_ = false;
@@ -290,6 +305,7 @@ void Protocol::end_data_frame() {
     release_message();
     return;
   }
+  if (message_compressed_ && !inflate_into_message(nullptr, 0, true)) return;
   // A code point may be split between frames, but not cut by the end of the message.
   if (message_type_ == MessageType::text && !utf8_.complete()) {
     fail(close_code::invalid_payload, "invalid UTF-8 in text message");
@@ -297,6 +313,39 @@ void Protocol::end_data_frame() {
   }
   handler_.on_message(message_type_, message_);
   release_message();
+}
+
+// Inflates a piece of a compressed message (or, with `last`, its end) into message_, bounded by
+// max_message_size, and validates the new text as it appears. False if the connection failed.
+bool Protocol::inflate_into_message(const std::uint8_t* data, std::size_t size, bool last) {
+  const std::size_t before = message_.size();
+  const Inflater::Result result =
+      last ? inflater_->finish(message_, options_.max_message_size)
+           : inflater_->inflate({data, size}, message_, options_.max_message_size);
+  if (result == Inflater::Result::too_big) {
+    fail(close_code::message_too_big, "message too big");
+    return false;
+  }
+  if (result == Inflater::Result::bad_data) {
+    fail(close_code::invalid_payload, "invalid compressed data");
+    return false;
+  }
+  if (message_type_ == MessageType::text &&
+      !utf8_.feed(message_.data() + before, message_.size() - before)) {
+    fail(close_code::invalid_payload, "invalid UTF-8 in text message");
+    return false;
+  }
+  return true;
+}
+
+void Protocol::enable_deflate(const DeflateConfig& config) {
+  deflate_config_ = config;
+  options_.allowed_rsv |= 0x4;
+  inflater_ = std::make_unique<Inflater>(config.decompress_reset);
+  if (config.compress) {
+    deflater_ = std::make_unique<Deflater>(config.compress_window_bits, config.level,
+                                           config.mem_level, config.compress_reset);
+  }
 }
 
 void Protocol::handle_control(std::span<std::uint8_t> payload) {
@@ -382,16 +431,27 @@ void Protocol::release_message() {
 bool Protocol::send(MessageType type, std::span<const std::uint8_t> payload) {
   if (state_ != State::open || sending_message_) return false;
   const auto opcode = static_cast<Opcode>(type);
+  bool compressed = false;
+  if (deflater_ && payload.size() >= deflate_config_.threshold) {
+    compressed_.clear();
+    if (deflater_->compress(payload, compressed_)) {
+      payload = compressed_;
+      compressed = true;
+    }
+  }
   const std::size_t fragment = options_.fragment_size;
   if (fragment == 0 || payload.size() <= fragment) {
-    append_frame(opcode, payload, true);
-    return true;
+    append_frame(opcode, payload, true, compressed);
+  } else {
+    for (std::size_t offset = 0; offset < payload.size(); offset += fragment) {
+      const std::size_t n = std::min(fragment, payload.size() - offset);
+      const bool last = offset + n == payload.size();
+      // RSV1 marks the whole message as compressed, on its first frame only.
+      append_frame(offset == 0 ? opcode : Opcode::continuation, payload.subspan(offset, n), last,
+                   offset == 0 && compressed);
+    }
   }
-  for (std::size_t offset = 0; offset < payload.size(); offset += fragment) {
-    const std::size_t n = std::min(fragment, payload.size() - offset);
-    const bool last = offset + n == payload.size();
-    append_frame(offset == 0 ? opcode : Opcode::continuation, payload.subspan(offset, n), last);
-  }
+  if (compressed) release_if_big(compressed_);
   return true;
 }
 

@@ -15,11 +15,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ws/deflate.hpp"
 #include "ws/frame.hpp"
 #include "ws/utf8.hpp"
 
@@ -72,6 +74,12 @@ class Protocol {
   bool send_frame(Opcode opcode, std::span<const std::uint8_t> payload, bool fin);
   bool ping(std::span<const std::uint8_t> payload = {});  // payload ≤ 125 bytes
   bool pong(std::span<const std::uint8_t> payload = {});  // unsolicited pong, ≤ 125 bytes
+
+  // Turns permessage-deflate on (after the handshake negotiated it): RSV1 becomes legal on a
+  // message's first frame, compressed messages are inflated (bounded by max_message_size) and
+  // messages of at least config.threshold bytes are sent compressed.
+  void enable_deflate(const DeflateConfig& config);
+  bool deflate_enabled() const { return inflater_ != nullptr; }
 
   // Starts the close handshake (no-op unless open). `code` must be valid on the wire and the
   // reason ≤ 123 bytes of UTF-8 (it is cut at a code point boundary if longer).
@@ -128,6 +136,14 @@ class Protocol {
   std::vector<std::uint8_t> message_;  // payload of a data message that is not delivered in place
   std::uint8_t control_[kMaxControlPayload]{};  // a control frame cut by the end of a feed()
   Utf8Validator utf8_;
+
+  // permessage-deflate, when negotiated.
+  DeflateConfig deflate_config_;
+  std::unique_ptr<Deflater> deflater_;
+  std::unique_ptr<Inflater> inflater_;
+  bool message_compressed_ = false;       // the message being received has RSV1
+  std::vector<std::uint8_t> compressed_;  // scratch for outgoing compressed messages
+  bool inflate_into_message(const std::uint8_t* data, std::size_t size, bool last);
 };
 
 // Fills `out` with bytes from a cryptographically secure generator (OpenSSL's DRBG, drawn in

@@ -162,6 +162,12 @@ void Server::Worker::begin_shutdown() {
 
 Server::Server(ServerOptions options, WebSocketHandler& handler)
     : options_(std::move(options)), handler_(handler) {
+  if (options_.socket.deflate.enabled && !options_.handshake.negotiate_extensions) {
+    options_.handshake.negotiate_extensions =
+        [deflate = options_.socket.deflate](std::string_view offers) {
+          return negotiate_deflate(offers, deflate);
+        };
+  }
   if (options_.threads < 1) options_.threads = 1;
 }
 

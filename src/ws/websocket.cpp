@@ -59,6 +59,14 @@ void WebSocket::open(std::string subprotocol, std::string extensions,
   phase_ = Phase::open;
   subprotocol_ = std::move(subprotocol);
   extensions_ = std::move(extensions);
+  if (options_.deflate.enabled && !extensions_.empty()) {
+    // The handshake already validated the agreed parameters (the server built them, the
+    // client's verify hook checked them).
+    if (auto params = parse_deflate_response(extensions_, options_.deflate)) {
+      protocol_.enable_deflate(
+          deflate_config(protocol_.role() == Role::server, *params, options_.deflate));
+    }
+  }
   last_received_ms_ = loop().now_ms();
   timer_.cancel();
   arm_idle_timer();

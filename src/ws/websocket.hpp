@@ -37,6 +37,7 @@ class WebSocketHandler {
 
 struct SocketOptions {
   ProtocolOptions protocol;
+  DeflateOptions deflate;             // permessage-deflate (RFC 7692), off by default
   double handshake_timeout_s = 10.0;  // opening handshake (and, for clients, the TCP connect)
   double idle_timeout_s = 120.0;      // nothing received for this long: close 1001; 0 = never
   double ping_interval_s = 0.0;       // send a ping after this long without receiving; 0 = never

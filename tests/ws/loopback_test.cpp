@@ -141,6 +141,51 @@ TEST_F(ServerFixture, NegotiatesSubprotocolByServerPreference) {
   EXPECT_EQ(client.subprotocol, "msgpack");
 }
 
+TEST_F(ServerFixture, PermessageDeflateIsNegotiatedAndMessagesRoundTrip) {
+  ServerOptions options;
+  options.socket.deflate.enabled = true;
+  start(options);
+  RecordingClient client;
+  std::string extensions;
+  std::string big;
+  for (int i = 0; i < 20000; ++i) big += "{\"price\":" + std::to_string(100000 + i % 37) + "},";
+  client.on_open_action = [&](WebSocket& socket) {
+    extensions = socket.extensions();
+    socket.send_text("small");
+    socket.send_text(big);
+    socket.send_binary(std::vector<std::uint8_t>(70000, 7));
+  };
+  client.on_message_action = [&](WebSocket& socket) {
+    if (client.messages.size() == 3) socket.close();
+  };
+  ClientOptions client_options;
+  client_options.socket.deflate.enabled = true;
+  run_client(client, client_options);
+  ASSERT_FALSE(timed_out);
+  EXPECT_EQ(extensions, "permessage-deflate");
+  ASSERT_EQ(client.messages.size(), 3u);
+  EXPECT_EQ(client.messages[0].second, "small");
+  EXPECT_EQ(client.messages[1].second, big);
+  EXPECT_EQ(client.messages[2].second, std::string(70000, '\x07'));
+  EXPECT_EQ(client.close_code, 1000);
+}
+
+TEST_F(ServerFixture, DeflateOfferIsDeclinedByAServerWithoutIt) {
+  start();
+  RecordingClient client;
+  std::string extensions = "unset";
+  client.on_open_action = [&](WebSocket& socket) {
+    extensions = socket.extensions();
+    socket.send_text(std::string(1000, 'a'));
+  };
+  client.on_message_action = [](WebSocket& socket) { socket.close(); };
+  ClientOptions client_options;
+  client_options.socket.deflate.enabled = true;
+  run_client(client, client_options);
+  EXPECT_EQ(extensions, "");
+  ASSERT_EQ(client.messages.size(), 1u);
+}
+
 TEST_F(ServerFixture, ShutdownSendsGoingAwayToOpenConnections) {
   start();
   RecordingClient client;
