@@ -162,7 +162,9 @@ TEST(Codec, RoundTripWithContextTakeoverShrinksRepeatedMessages) {
     Bytes compressed;
     ASSERT_TRUE(deflater.compress(message, compressed));
     if (i == 0) first_size = compressed.size();
-    if (i == 49) EXPECT_LT(compressed.size(), first_size / 2);  // the window remembers
+    if (i == 49) {
+      EXPECT_LT(compressed.size(), first_size / 2);  // the window remembers
+    }
     Bytes plain;
     ASSERT_EQ(inflater.inflate(compressed, plain, 1 << 20), Inflater::Result::ok);
     ASSERT_EQ(inflater.finish(plain, 1 << 20), Inflater::Result::ok);
@@ -289,8 +291,10 @@ TEST(ProtocolDeflate, CompressionBombClosesWith1009) {
 
 // Hand-built frames: masked client frames with a zero key, so the payload is as written.
 Bytes client_frame(std::uint8_t first_byte, const Bytes& payload) {
-  Bytes f = {first_byte, static_cast<std::uint8_t>(0x80 | payload.size()), 0, 0, 0, 0};
-  f.insert(f.end(), payload.begin(), payload.end());
+  Bytes f(6 + payload.size(), 0);  // header, zero mask key, payload
+  f[0] = first_byte;
+  f[1] = static_cast<std::uint8_t>(0x80 | payload.size());
+  std::copy(payload.begin(), payload.end(), f.begin() + 6);
   return f;
 }
 
