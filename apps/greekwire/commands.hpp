@@ -11,6 +11,7 @@ using CommandRunner = std::function<int()>;
 
 void add_echo_command(CLI::App& app, CommandRunner& runner);
 void add_bench_command(CLI::App& app, CommandRunner& runner);
+void add_price_commands(CLI::App& app, CommandRunner& runner);
 
 // Blocks SIGINT, SIGTERM (and ignores SIGPIPE) in this thread and all threads it starts, so
 // that wait_for_termination() can receive them synchronously.

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   gw::app::CommandRunner runner;
   gw::app::add_echo_command(app, runner);
   gw::app::add_bench_command(app, runner);
+  gw::app::add_price_commands(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
