@@ -140,6 +140,47 @@ TEST(ImpliedVol, Corners) {
   }
 }
 
+// Out of the money the vol is recovered to near machine precision (well beyond the 1e-10 of
+// the round-trip tests) over the benchmark's domain: |ln(F/K)| ≤ 1, T from 1 day to 2 years,
+// σ from 10 % to 150 %.
+TEST(ImpliedVol, OutOfTheMoneyNearMachinePrecision) {
+  std::mt19937_64 rng(21);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  double worst = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const double forward = 100;
+    const double x = -1 + 2 * u(rng);
+    const double strike = forward * std::exp(-x);
+    const OptionType type = x < 0 ? OptionType::call : OptionType::put;
+    const double years = std::exp(std::log(1 / 365.0) + u(rng) * std::log(730.0));
+    const double vol = 0.1 + 1.4 * u(rng);
+    const double price = black76_price(type, forward, strike, years, vol);
+    if (price < 1e-10 * forward) continue;
+    const IvResult r = implied_vol_black76(type, price, forward, strike, years);
+    ASSERT_TRUE(r.ok());
+    worst = std::max(worst, std::fabs(r.vol - vol) / vol);
+    EXPECT_NEAR(r.vol / vol, 1.0, 1e-13) << "x=" << x << " T=" << years << " vol=" << vol;
+  }
+  std::printf("[ worst ] out-of-the-money vol round trip %.3g\n", worst);
+}
+
+// Prices straddling the split between the branches below and above the inflection point
+// s_c = √(2|x|) (where the solver switches objective and bracket).
+TEST(ImpliedVol, AroundTheInflectionPoint) {
+  for (const double x : {-1e-4, -0.01, -0.3, -1.0, -2.5}) {
+    const double s_c = std::sqrt(-2.0 * x);
+    for (const double offset : {-1e-3, -1e-6, -1e-9, -1e-12, 0.0, 1e-12, 1e-9, 1e-6, 1e-3}) {
+      const double vol = s_c * (1.0 + offset);  // T = 1: s = σ
+      const double forward = 100;
+      const double strike = forward * std::exp(-x);
+      const double price = black76_price(OptionType::call, forward, strike, 1.0, vol);
+      const IvResult r = implied_vol_black76(OptionType::call, price, forward, strike, 1.0);
+      ASSERT_TRUE(r.ok());
+      EXPECT_NEAR(r.vol / vol, 1.0, 1e-13) << "x=" << x << " offset=" << offset;
+    }
+  }
+}
+
 TEST(ImpliedVol, TypedErrors) {
   const auto call = OptionType::call;
   const auto put = OptionType::put;
