@@ -28,6 +28,7 @@ struct EchoConfig {
   bool deflate = false;
   int deflate_window_bits = 15;
   bool deflate_no_context_takeover = false;
+  int deflate_mem_level = 8;
 };
 
 // Sends every message back as it came (text as text, binary as binary). Stateless, so one
@@ -50,6 +51,7 @@ ws::SocketOptions socket_options(const EchoConfig& config) {
   options.deflate.enabled = config.deflate;
   options.deflate.max_window_bits = config.deflate_window_bits;
   options.deflate.no_context_takeover = config.deflate_no_context_takeover;
+  options.deflate.mem_level = config.deflate_mem_level;
   return options;
 }
 
@@ -155,6 +157,10 @@ void add_echo_command(CLI::App& app, CommandRunner& runner) {
                    "our compressor's window, 9..15 (memory per connection ~ 2^(bits+2) B)")
       ->capture_default_str()
       ->check(CLI::Range(9, 15));
+  echo->add_option("--deflate-mem-level", config->deflate_mem_level,
+                   "zlib memLevel, 1..9: compressor state ~ 2^(level+9) B")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 9));
   echo->add_flag("--deflate-no-context-takeover", config->deflate_no_context_takeover,
                  "reset our compressor after every message");
   echo->callback([config, &runner] {
