@@ -85,5 +85,10 @@ rc, out, err = run("price", "--model", "black76", "--type", "call", "--forward",
                    "--strike", "90", "--expiry-years", "1")
 check(rc != 0, "missing --vol is an error")
 
+rc, out, err = run("price", "--bogus")
+check(rc == 2 and "--bogus" in err, "unknown flag: usage error, exit 2")
+rc, out, err = run("--version")
+check(rc == 0 and "greekwire" in out, "--version exits 0")
+
 print(f"{passes} passed, {failures} failed")
 sys.exit(1 if failures else 0)
