@@ -43,8 +43,9 @@ constexpr std::size_t kReadMessageMax = 16u * 1024u * 1024u;
 
 void fail(beast::error_code ec, char const* what) {
   // Normal disconnects are not worth reporting during a benchmark.
-  if (ec == websocket::error::closed || ec == net::error::eof || ec == net::error::operation_aborted ||
-      ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == beast::error::timeout)
+  if (ec == websocket::error::closed || ec == net::error::eof ||
+      ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+      ec == net::error::broken_pipe || ec == beast::error::timeout)
     return;
   std::cerr << "beast_echo: " << what << ": " << ec.message() << "\n";
 }
@@ -86,7 +87,8 @@ class session : public std::enable_shared_from_this<session> {
   void on_read(beast::error_code ec, std::size_t /*bytes*/) {
     if (ec) return fail(ec, "read");
     ws_.text(ws_.got_text());
-    ws_.async_write(buffer_.data(), beast::bind_front_handler(&session::on_write, shared_from_this()));
+    ws_.async_write(buffer_.data(),
+                    beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t /*bytes*/) {
@@ -122,7 +124,8 @@ class listener : public std::enable_shared_from_this<listener> {
       acceptor_.async_accept(net::make_strand(ioc_),
                              beast::bind_front_handler(&listener::on_accept, shared_from_this()));
     } else {
-      acceptor_.async_accept(ioc_, beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+      acceptor_.async_accept(ioc_,
+                             beast::bind_front_handler(&listener::on_accept, shared_from_this()));
     }
   }
 
@@ -159,8 +162,8 @@ int main(int argc, char* argv[]) {
     net::io_context ioc{threads};  // concurrency hint == thread count (1 by default)
 
     auto const address = net::ip::make_address("127.0.0.1");
-    auto lst = std::make_shared<listener>(ioc, tcp::endpoint{address, static_cast<unsigned short>(port)},
-                                          threads > 1);
+    auto lst = std::make_shared<listener>(
+        ioc, tcp::endpoint{address, static_cast<unsigned short>(port)}, threads > 1);
     lst->run();
 
     net::signal_set signals(ioc, SIGINT, SIGTERM);

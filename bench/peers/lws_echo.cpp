@@ -80,7 +80,8 @@ int callback_echo(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
       std::size_t const n = m.data.size() - LWS_PRE;
       // lws buffers whatever the socket does not take and flushes it before the
       // next WRITEABLE callback, so one lws_write per callback is enough.
-      int const w = lws_write(wsi, m.data.data() + LWS_PRE, n, m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+      int const w =
+          lws_write(wsi, m.data.data() + LWS_PRE, n, m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
       if (w < static_cast<int>(n)) return -1;
       s->queue->pop_front();
       if (s->rx_paused && s->queue->size() < kMaxQueued / 2) {
@@ -125,7 +126,8 @@ int main(int argc, char* argv[]) {
     std::fprintf(stderr, "lws_echo: bad PORT or THREADS\n");
     return 2;
   }
-  if (threads != 1) std::fprintf(stderr, "lws_echo: this libwebsockets build is single-threaded; using 1 thread\n");
+  if (threads != 1)
+    std::fprintf(stderr, "lws_echo: this libwebsockets build is single-threaded; using 1 thread\n");
 
   lws_set_log_level(LLL_ERR, nullptr);
 

@@ -172,6 +172,15 @@ double safeguarded(double s, double nu, double step, double lo, double hi, doubl
   return std::isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * s;
 }
 
+// One safeguarded Householder step from s (updated in place); true once it has converged.
+bool householder_step(double& s, double nu, double g2, double g3, double lo, double hi,
+                      double tolerance) {
+  const double next = safeguarded(s, nu, householder(nu, g2, g3), lo, hi, tolerance);
+  const bool done = std::fabs(next - s) <= tolerance * s;
+  s = next;
+  return done;
+}
+
 // Householder iterations for s < s_c from s in the bracket (lo, hi), on ln b and b'/b from the
 // surrogate (estimate = true) or from the accurate b (black.cpp). The objective is b − β in the
 // middle region (a zero-free convex stretch where it is nearly linear) and 1/ln b − 1/ln β in
@@ -231,10 +240,7 @@ double iterate_low(double x, double beta, double log_beta, double b_max, bool mi
       g2 = r2 - a * q;
       g3 = r3 - 3.0 * a * q * r2 + 2.0 * (1.0 + (3.0 + 3.0 * inv_l) * inv_l) * q * q;
     }
-    const double next = safeguarded(s, nu, householder(nu, g2, g3), lo, hi, tolerance);
-    const bool done = std::fabs(next - s) <= tolerance * s;
-    s = next;
-    if (done) break;
+    if (householder_step(s, nu, g2, g3, lo, hi, tolerance)) break;
   }
   return s;
 }
@@ -303,10 +309,7 @@ double iterate_high(double x, double beta, double b_max, bool saturated, double 
       g2 = r2;
       g3 = r3;
     }
-    const double next = safeguarded(s, nu, householder(nu, g2, g3), lo, hi, tolerance);
-    const bool done = std::fabs(next - s) <= tolerance * s;
-    s = next;
-    if (done) break;
+    if (householder_step(s, nu, g2, g3, lo, hi, tolerance)) break;
   }
   return s;
 }

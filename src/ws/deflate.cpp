@@ -298,13 +298,14 @@ Inflater::Result Inflater::inflate(std::span<const std::uint8_t> piece,
   z.next_in = const_cast<Bytef*>(piece.data());
   z.avail_in = static_cast<uInt>(piece.size());
   // Output may grow to limit + 1 bytes: reaching that extra byte proves the message is too big,
-  // and memory never goes further.
+  // and memory never goes further. Room grows geometrically from a small start, so a short
+  // message does not pay for zero-filling a large buffer.
   const std::size_t cap = limit + 1;
   for (;;) {
     const std::size_t used = out.size();
     if (used >= cap) return Result::too_big;
     const std::size_t room =
-        std::min(cap - used, std::max<std::size_t>({16 * 1024, used, piece.size() * 4}));
+        std::min(cap - used, std::max<std::size_t>({1024, used, piece.size() * 4}));
     out.resize(used + room);
     z.next_out = out.data() + used;
     z.avail_out = static_cast<uInt>(room);
