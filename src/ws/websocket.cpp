@@ -51,6 +51,7 @@ void WebSocket::close(std::uint16_t code, std::string_view reason) {
   protocol_.close(code, reason);
   if (in_feed_) return;  // on_data flushes and arms the close timer
   flush_output();
+  timer_armed_for_close_ = true;  // later reads must not push the deadline back
   arm_timer(options_.close_timeout_s);
 }
 
