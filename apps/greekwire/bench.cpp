@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "net/event_loop.hpp"
+#include "tls_options.hpp"
 #include "ws/client.hpp"
 
 namespace gw::app {
@@ -26,6 +27,8 @@ struct BenchConfig {
   bool binary = false;
   bool json = false;
   bool deflate = false;
+  bool tls = false;
+  ClientTlsFlags client_tls;
 };
 
 std::uint64_t now_ns() {
@@ -198,11 +201,21 @@ int run_bench_echo(const BenchConfig& config) {
     std::fprintf(stderr, "greekwire bench echo: %s\n", error.c_str());
     return 2;
   }
+  if (config.tls) url->secure = true;  // same host and port, over TLS
   ignore_broken_pipes();
   ws::ClientOptions options;
   options.socket.idle_timeout_s = 0;
   options.socket.protocol.max_message_size = config.size + 1024;
   options.socket.deflate.enabled = config.deflate;
+  if (url->secure) {
+    // One context for every connection: the trust store is loaded once.
+    options.tls_context =
+        net::TlsClientContext::create(client_tls_config(config.client_tls, "bench echo"), &error);
+    if (!options.tls_context) {
+      std::fprintf(stderr, "greekwire bench echo: %s\n", error.c_str());
+      return 2;
+    }
+  }
   net::EventLoop loop;
   EchoLoad load(config);
   for (int i = 0; i < config.connections; ++i) {
@@ -249,7 +262,7 @@ void add_bench_command(CLI::App& app, CommandRunner& runner) {
   CLI::App* bench = app.add_subcommand("bench", "load generators");
   bench->require_subcommand(1);
   CLI::App* echo = bench->add_subcommand("echo", "echo round trips against a WebSocket server");
-  echo->add_option("url", config->url, "ws:// URL of an echo server")->required();
+  echo->add_option("url", config->url, "ws:// or wss:// URL of an echo server")->required();
   echo->add_option("--connections", config->connections, "concurrent connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -262,6 +275,8 @@ void add_bench_command(CLI::App& app, CommandRunner& runner) {
   echo->add_flag("--binary", config->binary, "send binary messages (default: text)");
   echo->add_flag("--json", config->json, "print the summary as one JSON object");
   echo->add_flag("--deflate", config->deflate, "offer permessage-deflate");
+  echo->add_flag("--tls", config->tls, "use TLS even if the URL says ws:// (same host and port)");
+  add_client_tls_flags(*echo, config->client_tls);
   echo->callback([config, &runner] { runner = [config] { return run_bench_echo(*config); }; });
 }
 

@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "http/response.hpp"
 #include "net/event_loop.hpp"
+#include "tls_options.hpp"
 #include "ws/client.hpp"
 #include "ws/server.hpp"
 
@@ -29,6 +30,8 @@ struct EchoConfig {
   int deflate_window_bits = 15;
   bool deflate_no_context_takeover = false;
   int deflate_mem_level = 8;
+  ServerTlsFlags tls;         // server: certificates; client: --tls-cert/--tls-key identity
+  ClientTlsFlags client_tls;  // client: trust and verification
 };
 
 // Sends every message back as it came (text as text, binary as binary). Stateless, so one
@@ -68,6 +71,11 @@ int run_server(const EchoConfig& config) {
   options.socket = socket_options(config);
   options.handshake.allowed_origins = config.origins;
   options.handshake.subprotocols = config.subprotocols;
+  options.tls = server_tls_config(config.tls, &error);
+  if (!error.empty()) {
+    std::fprintf(stderr, "greekwire echo: %s\n", error.c_str());
+    return 2;
+  }
 
   block_termination_signals();
   EchoHandler handler;
@@ -75,13 +83,27 @@ int run_server(const EchoConfig& config) {
   server.route("GET", "/healthz", [](const http::Request&) {
     return http::format_response({200, {{"Content-Type", "text/plain"}}}, "ok\n", true);
   });
-  server.start();
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "greekwire echo: %s\n", e.what());
+    return 1;
+  }
   const bool v6 = endpoint->host.find(':') != std::string::npos;
-  std::printf("listening on ws://%s%s%s:%u\n", v6 ? "[" : "", endpoint->host.c_str(), v6 ? "]" : "",
-              server.port());
+  std::printf("listening on %s://%s%s%s:%u\n", options.tls ? "wss" : "ws", v6 ? "[" : "",
+              endpoint->host.c_str(), v6 ? "]" : "", server.port());
   std::fflush(stdout);
 
-  wait_for_termination();
+  wait_for_termination([&server] {
+    std::string reload_error;
+    if (server.reload_tls(&reload_error)) {
+      std::printf("reloaded the TLS certificates\n");
+    } else {
+      std::fprintf(stderr, "greekwire echo: TLS reload failed, keeping the old ones: %s\n",
+                   reload_error.c_str());
+    }
+    std::fflush(stdout);
+  });
   server.shutdown();
   server.wait();
   return 0;
@@ -115,6 +137,19 @@ int run_client(const EchoConfig& config) {
   ws::ClientOptions options;
   options.socket = socket_options(config);
   options.handshake.subprotocols = config.subprotocols;
+  if (url->secure) {
+    ClientTlsFlags tls = config.client_tls;
+    if (config.tls.certificates.size() > 1 ||
+        config.tls.certificates.size() != config.tls.keys.size()) {
+      std::fprintf(stderr, "greekwire echo: a client takes one --tls-cert with its --tls-key\n");
+      return 2;
+    }
+    if (!config.tls.certificates.empty()) {
+      tls.certificate = config.tls.certificates.front();
+      tls.key = config.tls.keys.front();
+    }
+    options.tls = client_tls_config(tls, "echo");
+  }
   net::EventLoop loop;
   EchoClientHandler handler;
   if (ws::ClientSocket::connect(loop, *url, options, handler, &error) == nullptr) {
@@ -135,8 +170,9 @@ void add_echo_command(CLI::App& app, CommandRunner& runner) {
   echo->add_option("--listen", config->listen, "address to listen on, host:port")
       ->capture_default_str();
   echo->add_option("--connect", config->connect_url,
-                   "act as a client: connect to this ws:// URL and echo what the server sends; "
-                   "exit 0 if it closes with 1000, 1 for other codes, 2 if it cannot connect");
+                   "act as a client: connect to this ws:// or wss:// URL and echo what the "
+                   "server sends; exit 0 if it closes with 1000, 1 for other codes, 2 if it "
+                   "cannot connect");
   echo->add_option("--threads", config->threads, "event-loop threads (SO_REUSEPORT)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -163,6 +199,8 @@ void add_echo_command(CLI::App& app, CommandRunner& runner) {
       ->check(CLI::Range(1, 9));
   echo->add_flag("--deflate-no-context-takeover", config->deflate_no_context_takeover,
                  "reset our compressor after every message");
+  add_server_tls_flags(*echo, config->tls);
+  add_client_tls_flags(*echo, config->client_tls, /*with_identity=*/false);
   echo->callback([config, &runner] {
     runner = [config] {
       return config->connect_url.empty() ? run_server(*config) : run_client(*config);

@@ -15,18 +15,22 @@ void block_termination_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int wait_for_termination() {
+int wait_for_termination(const std::function<void()>& on_reload) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  int signal_number = 0;
-  while (sigwait(&set, &signal_number) != 0) {
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int signal_number = 0;
+    if (sigwait(&set, &signal_number) != 0) continue;
+    if (signal_number != SIGHUP) return signal_number;
+    if (on_reload) on_reload();
   }
-  return signal_number;
 }
 
 }  // namespace gw::app

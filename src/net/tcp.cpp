@@ -168,6 +168,22 @@ bool WriteQueue::flush(int fd) {
   return true;
 }
 
+bool WriteQueue::flush(TlsSession& tls, TlsStatus& status) {
+  status = TlsStatus::ok;
+  while (queued_ > 0) {
+    const Segment& s = segments_[first_];
+    const std::uint8_t* base =
+        s.shared ? reinterpret_cast<const std::uint8_t*>(s.shared->data()) : owned_.data();
+    std::size_t n = 0;
+    // A retry after want_write starts at the same byte with at least as many bytes, as OpenSSL
+    // requires: the segment is consumed only by what a write reported.
+    status = tls.write(base + s.offset, s.size, n);
+    if (status != TlsStatus::ok) return status != TlsStatus::failed;
+    consume(n);
+  }
+  return true;
+}
+
 void WriteQueue::consume(std::size_t n) {
   queued_ -= n;
   while (n > 0) {
@@ -200,7 +216,8 @@ void WriteQueue::clear() {
 
 // ---- TcpConnection ----
 
-TcpConnection::TcpConnection(EventLoop& loop, int fd) : loop_(loop), fd_(fd) {
+TcpConnection::TcpConnection(EventLoop& loop, int fd, std::unique_ptr<TlsSession> tls)
+    : loop_(loop), fd_(fd), tls_(std::move(tls)) {
   loop_next_ = loop_.connections_;
   if (loop_next_ != nullptr) loop_next_->loop_prev_ = this;
   loop_.connections_ = this;
@@ -225,6 +242,7 @@ TcpConnection::~TcpConnection() {
 bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
   if (fd_ < 0) return false;
   if (size == 0) return true;
+  if (tls_) return write_tls(data, size);
   std::size_t written = 0;
   if (queue_.empty()) {
     while (written < size) {
@@ -245,21 +263,51 @@ bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
   return true;
 }
 
+bool TcpConnection::write_tls(const std::uint8_t* data, std::size_t size) {
+  std::size_t written = 0;
+  if (tls_->established() && queue_.empty()) {
+    while (written < size) {
+      std::size_t n = 0;
+      const TlsStatus status = tls_->write(data + written, size - written, n);
+      written += n;
+      if (status == TlsStatus::ok) continue;
+      if (status != TlsStatus::want_read && status != TlsStatus::want_write) return false;
+      tls_write_wants_read_ = status == TlsStatus::want_read;
+      break;
+    }
+  }
+  // Before the handshake completes (a client's upgrade request), bytes wait in the queue.
+  if (written < size) queue_.append(data + written, size - written);
+  return true;
+}
+
 bool TcpConnection::write_shared(SharedBytes bytes) {
   if (fd_ < 0) return false;
   const bool was_empty = queue_.empty();
   queue_.append(std::move(bytes));
-  if (was_empty && !queue_.flush(fd_)) return false;
+  if (was_empty && !flush_queue()) return false;
   return true;
+}
+
+bool TcpConnection::flush_queue() {
+  if (!tls_) return queue_.flush(fd_);
+  if (!tls_->established()) return true;
+  TlsStatus status;
+  const bool ok = queue_.flush(*tls_, status);
+  tls_write_wants_read_ = status == TlsStatus::want_read;
+  return ok;
+}
+
+void TcpConnection::shut_write_side() {
+  if (tls_) tls_->shutdown();  // close_notify before FIN
+  ::shutdown(fd_, SHUT_WR);
+  write_shut_ = true;
 }
 
 void TcpConnection::shutdown_after_flush() {
   if (fd_ < 0 || write_shut_) return;
   shutdown_pending_ = true;
-  if (queue_.empty()) {
-    ::shutdown(fd_, SHUT_WR);
-    write_shut_ = true;
-  }
+  if (queue_.empty()) shut_write_side();
 }
 
 void TcpConnection::close() {
@@ -274,23 +322,88 @@ void TcpConnection::close() {
 
 void TcpConnection::on_io(std::uint32_t events) {
   if (fd_ < 0) return;
+  if (tls_) {
+    tls_->begin_io();
+    if (!tls_->established()) {
+      if (!advance_tls_handshake()) return;
+      // Application data may have arrived with the last handshake flight.
+      events |= EPOLLIN | EPOLLOUT;
+    }
+    // TLS reads may need the socket writable and writes readable (key updates, alerts).
+    if ((events & EPOLLOUT) && tls_read_wants_write_) events |= EPOLLIN;
+    if ((events & EPOLLIN) && tls_write_wants_read_) events |= EPOLLOUT;
+  }
   if (events & EPOLLOUT) handle_writable();
   if (fd_ >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
     handle_readable((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
 }
 
 void TcpConnection::start_reading_if_ready() {
+  if (tls_) tls_->begin_io();
   handle_readable(true);
 }
 
 void TcpConnection::resume_reading() {
   if (!reading_paused_) return;
   reading_paused_ = false;
+  if (tls_) tls_->begin_io();
   // Edge-triggered: the edge for what waits in the kernel is long gone, so read it now.
   handle_readable(true);
 }
 
+bool TcpConnection::advance_tls_handshake() {
+  switch (tls_->handshake()) {
+    case TlsStatus::ok:
+      return true;
+    case TlsStatus::want_read:
+    case TlsStatus::want_write:
+      return false;
+    default:
+      queue_.clear();
+      on_tls_failed();
+      return false;
+  }
+}
+
+void TcpConnection::handle_readable_tls() {
+  // OpenSSL returns one record (at most 16 KiB) per read: gather records until the socket is
+  // drained or the buffer is nearly full, so the application sees one batch per wake-up.
+  constexpr std::size_t kMaxRecord = 16 * 1024;
+  std::span<std::uint8_t> buffer = loop_.receive_buffer();
+  tls_read_wants_write_ = false;
+  while (fd_ >= 0 && !reading_paused_) {
+    std::size_t filled = 0;
+    TlsStatus status = TlsStatus::ok;
+    while (status == TlsStatus::ok && filled + kMaxRecord <= buffer.size()) {
+      std::size_t n = 0;
+      status = tls_->read(buffer.data() + filled, buffer.size() - filled, n);
+      filled += n;
+    }
+    if (filled > 0) on_data(buffer.first(filled));
+    if (fd_ < 0) return;
+    switch (status) {
+      case TlsStatus::ok:
+        continue;  // the buffer filled up: there is more
+      case TlsStatus::want_read:
+        return;
+      case TlsStatus::want_write:
+        tls_read_wants_write_ = true;
+        return;
+      case TlsStatus::closed:
+        on_eof(0);
+        return;
+      case TlsStatus::failed:
+        on_eof(EPROTO);
+        return;
+    }
+  }
+}
+
 void TcpConnection::handle_readable(bool until_eagain) {
+  if (tls_) {
+    handle_readable_tls();
+    return;
+  }
   std::span<std::uint8_t> buffer = loop_.receive_buffer();
   while (fd_ >= 0 && !reading_paused_) {
     const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
@@ -316,16 +429,13 @@ void TcpConnection::handle_readable(bool until_eagain) {
 
 void TcpConnection::handle_writable() {
   if (queue_.empty()) return;
-  if (!queue_.flush(fd_)) {
+  if (!flush_queue()) {
     // Hard error: let the read side observe and report it.
     queue_.clear();
     return;
   }
   if (queue_.empty()) {
-    if (shutdown_pending_ && !write_shut_) {
-      ::shutdown(fd_, SHUT_WR);
-      write_shut_ = true;
-    }
+    if (shutdown_pending_ && !write_shut_) shut_write_side();
     on_drain();
   }
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "net/event_loop.hpp"
+#include "net/tls.hpp"
 
 namespace gw::net {
 
@@ -46,6 +47,8 @@ class WriteQueue {
   bool empty() const { return queued_ == 0; }
   // Writes as much as the socket takes. Returns false on a hard error (errno set).
   bool flush(int fd);
+  // The same through TLS, one record per segment. `status` is what stopped it (ok: drained).
+  bool flush(TlsSession& tls, TlsStatus& status);
   void clear();
 
  private:
@@ -65,9 +68,12 @@ class WriteQueue {
 // A connected socket registered with a loop. Subclasses receive data and lifecycle calls.
 // Instances are heap-allocated and own themselves: close() unregisters, closes the fd and
 // hands the object to the loop for destruction after the current batch of events.
+//
+// With a TLS session the same interface carries plaintext: the handshake runs first (bytes
+// written meanwhile wait in the queue), then reads decrypt and writes encrypt.
 class TcpConnection : public IoHandler {
  public:
-  TcpConnection(EventLoop& loop, int fd);
+  TcpConnection(EventLoop& loop, int fd, std::unique_ptr<TlsSession> tls = nullptr);
   ~TcpConnection() override;
 
   // Queues bytes, writing at once if nothing is queued. False if the connection is closed or
@@ -88,6 +94,8 @@ class TcpConnection : public IoHandler {
   bool reading_paused() const { return reading_paused_; }
   int fd() const { return fd_; }
   EventLoop& loop() const { return loop_; }
+  // The TLS session (peer certificate, ALPN, version), or nullptr on a cleartext connection.
+  const TlsSession* tls() const { return tls_.get(); }
 
   void on_io(std::uint32_t events) final;
 
@@ -100,17 +108,27 @@ class TcpConnection : public IoHandler {
   virtual void on_drain() {}
   // Last call before destruction is scheduled (fd already closed).
   virtual void on_closed() {}
+  // The TLS handshake failed (tls()->error() says why). The default closes the connection.
+  virtual void on_tls_failed() { close(); }
   void start_reading_if_ready();  // subclasses may call after setup to consume pending data
 
  private:
   void handle_readable(bool until_eagain);
+  void handle_readable_tls();
   void handle_writable();
+  bool flush_queue();  // false on a hard error
+  bool write_tls(const std::uint8_t* data, std::size_t size);
+  bool advance_tls_handshake();  // true once established
+  void shut_write_side();
 
   EventLoop& loop_;
   TcpConnection* loop_prev_ = nullptr;  // the loop's list of live connections
   TcpConnection* loop_next_ = nullptr;
   int fd_;
   WriteQueue queue_;
+  std::unique_ptr<TlsSession> tls_;
+  bool tls_read_wants_write_ = false;  // a TLS read must be retried when writable
+  bool tls_write_wants_read_ = false;  // a TLS write must be retried when readable
   bool shutdown_pending_ = false;
   bool write_shut_ = false;
   bool reading_paused_ = false;

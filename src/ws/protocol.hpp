@@ -80,6 +80,10 @@ class Protocol {
   // messages of at least config.threshold bytes are sent compressed.
   void enable_deflate(const DeflateConfig& config);
   bool deflate_enabled() const { return inflater_ != nullptr; }
+  // Our compressor's settings, or nullptr when we do not compress what we send.
+  const DeflateConfig* compressor_config() const { return deflater_ ? &deflate_config_ : nullptr; }
+  // A whole message may be queued now (open, and not in the middle of a fragmented one).
+  bool can_send_message() const { return state_ == State::open && !sending_message_; }
 
   // Starts the close handshake (no-op unless open). `code` must be valid on the wire and the
   // reason ≤ 123 bytes of UTF-8 (it is cut at a code point boundary if longer).

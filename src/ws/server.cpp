@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <stdexcept>
 
 #include "http/response.hpp"
 
@@ -14,9 +15,9 @@ namespace gw::ws {
 class ServerSocket;
 
 struct Server::Worker : net::IoHandler {
-  Worker(const ServerOptions& server_options, WebSocketHandler& socket_handler,
+  Worker(Server& owner, const ServerOptions& server_options, WebSocketHandler& socket_handler,
          const http::Router<HttpRoute>& http_router)
-      : options(server_options), handler(socket_handler), router(http_router) {}
+      : server(owner), options(server_options), handler(socket_handler), router(http_router) {}
 
   ~Worker() override {
     if (listen_fd >= 0) ::close(listen_fd);
@@ -26,6 +27,7 @@ struct Server::Worker : net::IoHandler {
   void begin_shutdown();
   void forget(ServerSocket* socket);
 
+  Server& server;
   const ServerOptions& options;
   WebSocketHandler& handler;
   const http::Router<HttpRoute>& router;
@@ -41,8 +43,9 @@ struct Server::Worker : net::IoHandler {
 // handshake, or upgrades.
 class ServerSocket final : public WebSocket {
  public:
-  ServerSocket(Server::Worker& worker, int fd)
-      : WebSocket(worker.loop, fd, Role::server, worker.options.socket, worker.handler),
+  ServerSocket(Server::Worker& worker, int fd, std::unique_ptr<net::TlsSession> tls)
+      : WebSocket(worker.loop, fd, std::move(tls), Role::server, worker.options.socket,
+                  worker.handler),
         worker_(worker) {
     next_ = worker_.sockets;
     if (next_ != nullptr) next_->prev_ = this;
@@ -124,7 +127,15 @@ void Server::Worker::on_io(std::uint32_t /*events*/) {
       return;
     }
     net::set_no_delay(fd);
-    new ServerSocket(*this, fd);  // owns itself; destroyed by the loop when closed
+    std::unique_ptr<net::TlsSession> tls;
+    if (auto context = server.tls_context()) {
+      tls = net::TlsSession::server(std::move(context), fd);
+      if (!tls) {
+        ::close(fd);
+        continue;
+      }
+    }
+    new ServerSocket(*this, fd, std::move(tls));  // owns itself; destroyed by the loop when closed
   }
 }
 
@@ -180,10 +191,29 @@ void Server::route(std::string method, std::string path, HttpRoute route) {
   router_.add(std::move(method), std::move(path), std::move(route));
 }
 
+bool Server::reload_tls(std::string* error) {
+  if (!options_.tls) {
+    if (error != nullptr) *error = "TLS is not enabled";
+    return false;
+  }
+  auto context = net::TlsServerContext::create(*options_.tls, error);
+  if (!context) return false;
+  std::lock_guard lock(tls_mutex_);
+  tls_context_ = std::move(context);
+  return true;
+}
+
+std::shared_ptr<const net::TlsServerContext> Server::tls_context() const {
+  std::lock_guard lock(tls_mutex_);
+  return tls_context_;
+}
+
 void Server::start() {
+  std::string error;
+  if (options_.tls && !reload_tls(&error)) throw std::runtime_error(error);
   net::Endpoint endpoint = options_.listen;
   for (int i = 0; i < options_.threads; ++i) {
-    auto worker = std::make_unique<Worker>(options_, handler_, router_);
+    auto worker = std::make_unique<Worker>(*this, options_, handler_, router_);
     worker->listen_fd = net::listen_tcp(endpoint, options_.threads > 1);
     // With port 0 the first listener picks the port; the others must share it.
     if (i == 0) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,7 @@ struct ServerOptions {
   SocketOptions socket;  // protocol options, timeouts, flow control
   ServerHandshakeOptions handshake;
   http::Limits http_limits;
+  std::optional<net::TlsServerConfig> tls;  // set: every connection is TLS (wss://, https://)
 };
 
 // A plain-HTTP route (for requests that are not WebSocket upgrades): returns the complete
@@ -39,8 +42,15 @@ class Server {
 
   // Adds a plain-HTTP route; call before start().
   void route(std::string method, std::string path, HttpRoute route);
-  // Binds the listeners (throws std::system_error) and starts the loop threads.
+  // Loads the TLS certificates (throws std::runtime_error with the reason), binds the
+  // listeners (throws std::system_error) and starts the loop threads.
   void start();
+  // Thread-safe: loads the certificates, keys and client CA again from their files. New
+  // connections use them; established ones keep theirs. On failure the old ones stay in use
+  // and `error` says why.
+  bool reload_tls(std::string* error);
+  // The TLS context new connections get (nullptr without TLS).
+  std::shared_ptr<const net::TlsServerContext> tls_context() const;
   // The bound port (useful with port 0).
   std::uint16_t port() const { return port_; }
   // Thread-safe, idempotent: stops accepting, sends close 1001 to every open connection, waits
@@ -58,6 +68,8 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;
   std::atomic<bool> shutting_down_{false};
+  mutable std::mutex tls_mutex_;
+  std::shared_ptr<const net::TlsServerContext> tls_context_;
 };
 
 }  // namespace gw::ws

@@ -12,9 +12,9 @@ std::uint64_t to_ms(double seconds) {
 
 }  // namespace
 
-WebSocket::WebSocket(net::EventLoop& loop, int fd, Role role, const SocketOptions& options,
-                     WebSocketHandler& handler)
-    : net::TcpConnection(loop, fd),
+WebSocket::WebSocket(net::EventLoop& loop, int fd, std::unique_ptr<net::TlsSession> tls, Role role,
+                     const SocketOptions& options, WebSocketHandler& handler)
+    : net::TcpConnection(loop, fd, std::move(tls)),
       options_(options),
       handler_(handler),
       protocol_(role, options.protocol, *this),
@@ -33,6 +33,19 @@ bool WebSocket::send(MessageType type, std::span<const std::uint8_t> payload) {
 
 bool WebSocket::send_text(std::string_view text) {
   return send(MessageType::text, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+}
+
+bool WebSocket::send_prepared(const PreparedMessage& message) {
+  if (phase_ != Phase::open || protocol_.role() != Role::server || !protocol_.can_send_message())
+    return false;
+  const DeflateConfig* deflate = protocol_.compressor_config();
+  if (deflate != nullptr && !deflate->compress_reset)
+    return send(message.type(), message.payload());
+  net::SharedBytes bytes;
+  if (deflate != nullptr) bytes = message.compressed_frame(deflate->compress_window_bits);
+  if (!bytes) bytes = message.frame();
+  flush_output();  // frames the protocol queued before this one go first
+  return write_shared(std::move(bytes));
 }
 
 bool WebSocket::ping(std::span<const std::uint8_t> payload) {
@@ -74,6 +87,11 @@ void WebSocket::open(std::string subprotocol, std::string extensions,
   handler_.on_open(*this);
   if (is_closed() || phase_ != Phase::open) return;
   if (!leftover.empty()) on_data(leftover);
+}
+
+void WebSocket::on_tls_failed() {
+  phase_ = Phase::closed;
+  net::TcpConnection::close();
 }
 
 void WebSocket::abort(std::uint16_t code, std::string_view reason) {

@@ -10,6 +10,7 @@
 
 #include "net/tcp.hpp"
 #include "net/timer_wheel.hpp"
+#include "ws/prepared.hpp"
 #include "ws/protocol.hpp"
 
 namespace gw::ws {
@@ -57,6 +58,11 @@ class WebSocket : public net::TcpConnection, private ProtocolHandler {
   bool send_binary(std::span<const std::uint8_t> payload) {
     return send(MessageType::binary, payload);
   }
+  // Fan-out (server role): queues the prepared frame itself, shared with every other receiver,
+  // or its compressed variant when our compressor resets after each message. A receiver whose
+  // compressor keeps its context gets the message compressed for it alone. False if the
+  // connection is not open, or on a client socket (client frames must be masked one by one).
+  bool send_prepared(const PreparedMessage& message);
   bool ping(std::span<const std::uint8_t> payload = {});
   // Starts the close handshake (open connections), or drops the connection (during the
   // opening handshake).
@@ -74,8 +80,8 @@ class WebSocket : public net::TcpConnection, private ProtocolHandler {
  protected:
   enum class Phase { handshake, open, closed };
 
-  WebSocket(net::EventLoop& loop, int fd, Role role, const SocketOptions& options,
-            WebSocketHandler& handler);
+  WebSocket(net::EventLoop& loop, int fd, std::unique_ptr<net::TlsSession> tls, Role role,
+            const SocketOptions& options, WebSocketHandler& handler);
 
   // Role-specific opening handshake: bytes received while phase is `handshake`.
   virtual void on_handshake_data(std::span<std::uint8_t> data) = 0;
@@ -90,6 +96,8 @@ class WebSocket : public net::TcpConnection, private ProtocolHandler {
   void finish_without_open();
   // The peer ended TCP during the handshake.
   virtual void on_handshake_eof();
+  // net::TcpConnection: the TLS handshake failed (the default drops the connection).
+  void on_tls_failed() override;
   void arm_timer(double seconds);
   WebSocketHandler& handler() { return handler_; }
   const SocketOptions& options() const { return options_; }

@@ -25,7 +25,7 @@ function track(child) {
 }
 
 const SANITIZER_MARKERS = ['ERROR: AddressSanitizer', 'LeakSanitizer', 'runtime error:'];
-const READY = /^listening on ws:\/\/[^\s]+:(\d+)\/?$/;
+const READY = /^listening on (wss?):\/\/[^\s]+:(\d+)\/?$/;
 
 function greekwireBinary() {
   const path = process.argv[2] || process.env.GREEKWIRE;
@@ -78,7 +78,7 @@ class Greekwire {
   }
 
   get url() {
-    return `ws://${HOST}:${this.port}`;
+    return `${this.scheme}://${HOST}:${this.port}`;
   }
 
   async start(readyTimeoutMs = 30000) {
@@ -109,7 +109,10 @@ class Greekwire {
         this.proc.stdout.off('data', onData);
         this.proc.stdout.resume(); // keep draining whatever follows
         const match = READY.exec(out.slice(0, nl).trim());
-        if (match) resolve(Number(match[1]));
+        if (match) {
+          this.scheme = match[1];
+          resolve(Number(match[2]));
+        }
         else reject(new Error(`unexpected first stdout line: ${JSON.stringify(out.slice(0, nl))}`));
       };
       this.proc.stdout.on('data', onData);

@@ -29,7 +29,7 @@ SKIP = 77  # ctest SKIP_RETURN_CODE
 HOST = "127.0.0.1"
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "LeakSanitizer", "runtime error:")
-READY_PREFIX = "listening on ws://"
+READY_PREFIX = "listening on "  # then ws:// or wss://
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
@@ -109,13 +109,14 @@ class Greekwire:
         self.ready_timeout = ready_timeout
         self.proc = None
         self.port = None
+        self.scheme = "ws"
         self.stopped = False
         self._stderr = tempfile.TemporaryFile()
         self._stdout_rest = []
 
     @property
     def url(self):
-        return f"ws://{HOST}:{self.port}"
+        return f"{self.scheme}://{HOST}:{self.port}"
 
     def __enter__(self):
         self.start()
@@ -140,6 +141,7 @@ class Greekwire:
             self.kill()
             self.print_stderr()
             raise
+        self.scheme = line[len(READY_PREFIX):].split(":", 1)[0]
         self.port = int(line[len(READY_PREFIX):].rsplit(":", 1)[1].rstrip("/"))
         threading.Thread(target=self._drain_stdout, daemon=True).start()
 

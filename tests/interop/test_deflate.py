@@ -58,10 +58,18 @@ def echo_script():
     return [json_1k(), BIN_1M, UNICODE, UNICODE * 30, "", b"", "0123456789", b"0123456789"]
 
 
+# test_tls.py reruns these checks over TLS by setting the hooks below.
+CONNECT_KW = {}    # extra websockets.connect() arguments (ssl=...)
+SERVE_KW = {}      # extra websockets.serve() arguments (ssl=...)
+SCHEME = "ws"      # of the websockets servers that the greekwire client connects to
+CLIENT_OPTIONS = []  # extra `greekwire echo --connect` options (--tls-ca ...)
+
+
 def connect(url, factory=None, **kw):
     extensions = [factory] if factory is not None else None
     return websockets.connect(url, max_size=None, open_timeout=10, close_timeout=5,
-                              ping_interval=None, compression=None, extensions=extensions, **kw)
+                              ping_interval=None, compression=None, extensions=extensions,
+                              **CONNECT_KW, **kw)
 
 
 def run(coro):
@@ -411,11 +419,12 @@ async def greekwire_client(factory, client_options):
     server = ScriptedServer()
     extensions = [factory] if factory is not None else None
     async with websockets.serve(server.handler, harness.HOST, 0, max_size=None,
-                                compression=None, extensions=extensions) as ws_server:
+                                compression=None, extensions=extensions,
+                                **SERVE_KW) as ws_server:
         port = ws_server.sockets[0].getsockname()[1]
-        rc, out = await asyncio.to_thread(harness.run_client, f"ws://{harness.HOST}:{port}/",
+        rc, out = await asyncio.to_thread(harness.run_client, f"{SCHEME}://{harness.HOST}:{port}/",
                                           "--deflate", "--max-message", MAX_MESSAGE,
-                                          *client_options, timeout=40)
+                                          *CLIENT_OPTIONS, *client_options, timeout=40)
     return server, rc, out
 
 
