@@ -16,8 +16,11 @@
 #   -c, --connections N   (env CONNECTIONS; default 100)
 #   -s, --size BYTES      message size (env SIZE; default 512)
 #   -p, --pipeline N      messages in flight per connection (env PIPELINE; default 1)
-#       --servers LIST    comma-separated subset of greekwire,beast,websocketpp,lws
-#                         (env SERVERS; default all four; a missing binary is skipped)
+#       --servers LIST    comma-separated subset of greekwire,beast,websocketpp,lws,
+#                         greekwire-tls (env SERVERS; default the first four; a missing binary
+#                         is skipped). greekwire-tls is greekwire over TLS (wss://, a test PKI
+#                         made with tests/tls/make_certs.sh); the summary then gives its ratio to
+#                         cleartext greekwire, per second and per server CPU-second.
 #   -b, --build-dir DIR   (env BUILD_DIR; default build/release)
 #       --threads N       server threads (all servers) (env THREADS; default 1)
 #       --deflate         permessage-deflate on: the load generator offers it, greekwire and
@@ -79,7 +82,7 @@ LOADGEN=${LOADGEN:-$BUILD_DIR/greekwire}
 # ---------------------------------------------------------------- helpers ----
 server_bin() {
   case $1 in
-    greekwire) echo "$BUILD_DIR/greekwire" ;;
+    greekwire|greekwire-tls) echo "$BUILD_DIR/greekwire" ;;
     beast) echo "$BUILD_DIR/bench/peers/beast_echo" ;;
     websocketpp) echo "$BUILD_DIR/bench/peers/websocketpp_echo" ;;
     lws) echo "$BUILD_DIR/bench/peers/lws_echo" ;;
@@ -91,11 +94,13 @@ server_cmd() {
   local bin; bin=$(server_bin "$1")
   case $1 in
     greekwire) SERVER_CMD=("$bin" echo --listen "127.0.0.1:$2" --threads "$THREADS") ;;
+    greekwire-tls) SERVER_CMD=("$bin" echo --listen "127.0.0.1:$2" --threads "$THREADS"
+                               --tls-cert "$OUT_DIR/pki/server.pem" --tls-key "$OUT_DIR/pki/server.key") ;;
     *) SERVER_CMD=("$bin" "$2" "$THREADS") ;;
   esac
   if ((DEFLATE)); then
     case $1 in
-      greekwire) SERVER_CMD+=(--deflate) ;;
+      greekwire|greekwire-tls) SERVER_CMD+=(--deflate) ;;
       beast) SERVER_CMD=(env GW_PEER_DEFLATE=1 "${SERVER_CMD[@]}") ;;
     esac
   fi
@@ -167,6 +172,7 @@ start_server() {
   "${PIN_SERVER[@]}" "${SERVER_CMD[@]}" >"$OUT_DIR/$tag.server.out" 2>"$OUT_DIR/$tag.server.err" </dev/null &
   SERVER_PID=$!
   local ready="listening on ws://127.0.0.1:$port" i
+  [[ $name == *-tls ]] && ready="listening on wss://127.0.0.1:$port"
   for ((i = 0; i < 100; i++)); do
     grep -qF "$ready" "$OUT_DIR/$tag.server.out" 2>/dev/null && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || break
@@ -185,9 +191,12 @@ if ((DEFLATE)); then
   [[ $SERVERS == greekwire,beast,websocketpp,lws ]] && SERVERS=greekwire,beast
 fi
 IFS=, read -r -a WANT <<<"$SERVERS"
+if [[ ,$SERVERS, == *,greekwire-tls,* ]]; then
+  bash "$ROOT/tests/tls/make_certs.sh" "$OUT_DIR/pki" >/dev/null || die "cannot make the test PKI"
+fi
 ACTIVE=()
 for s in "${WANT[@]}"; do
-  bin=$(server_bin "$s") || die "unknown server '$s' (known: greekwire, beast, websocketpp, lws)"
+  bin=$(server_bin "$s") || die "unknown server '$s' (known: greekwire, beast, websocketpp, lws, greekwire-tls)"
   if [[ ! -x $bin ]]; then
     ((STRICT)) && die "$s: binary $bin not found"
     echo "echo_compare: warning: $s: $bin not found; skipping it" >&2
@@ -253,7 +262,9 @@ for ((r = 0; r < ROUNDS; r++)); do
       exit 1
     fi
     t0=$EPOCHREALTIME; s0=$(proc_cpu_s "$SERVER_PID"); children_cpu_s; c0=$CHILD_CPU
-    "${PIN_CLIENT[@]}" "$LOADGEN" bench echo "ws://127.0.0.1:$port" --connections "$CONNECTIONS" \
+    url="ws://127.0.0.1:$port"; tls_args=()
+    [[ $name == *-tls ]] && { url="wss://localhost:$port"; tls_args=(--tls-ca "$OUT_DIR/pki/ca.pem"); }
+    "${PIN_CLIENT[@]}" "$LOADGEN" bench echo "$url" "${tls_args[@]}" --connections "$CONNECTIONS" \
       --size "$SIZE" --duration "$DURATION" --pipeline "$PIPELINE" --json "${LOADGEN_EXTRA[@]}" \
       >"$OUT_DIR/$tag.load.json" 2>"$OUT_DIR/$tag.load.err" </dev/null &
     LOADGEN_PID=$!
@@ -318,6 +329,13 @@ if ((${#NOT_BOUND[@]})); then
        "(median cpu < 80%): other processes took the CPUs, or a server stalls; treat those numbers with care" >&2
 fi
 echo
+if [[ -n ${MED[greekwire]:-} && -n ${MED[greekwire-tls]:-} ]]; then
+  awk -v a="${MED[greekwire-tls]}" -v b="${MED[greekwire]}" \
+      -v sa="$(col greekwire-tls 9 | median)" -v sb="$(col greekwire 9 | median)" 'BEGIN {
+    printf "ratio greekwire-tls/greekwire %6.2fx (median msg/s)", a / b;
+    if (sa > 0 && sb > 0) printf ", %.2fx per server CPU-second", (a / sa) / (b / sb);
+    printf "\n" }'
+fi
 for peer in beast websocketpp lws; do
   if [[ -n ${MED[greekwire]:-} && -n ${MED[$peer]:-} ]]; then
     awk -v a="${MED[greekwire]}" -v b="${MED[$peer]}" -v p="$peer" 'BEGIN {

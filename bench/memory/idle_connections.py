@@ -1,15 +1,19 @@
 #!/usr/bin/python3
-"""Memory per idle connection of `greekwire echo`, with and without permessage-deflate.
+"""Memory per idle connection of `greekwire echo`: cleartext and TLS, with and without
+permessage-deflate.
 
 Opens N connections (Python websockets), sends one 1 KB message on each and waits for its echo,
 then reads the server's resident memory (VmRSS) and reports (RSS_after - RSS_before) / N.
 Usage: idle_connections.py PATH_TO_GREEKWIRE [N]
 """
 import asyncio
+import os
 import re
 import resource
+import ssl
 import subprocess
 import sys
+import tempfile
 
 import websockets
 
@@ -23,11 +27,22 @@ def rss_kib(pid):
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
+PKI = tempfile.mkdtemp(prefix="gw-memory-")
+subprocess.run(["bash", os.path.join(os.path.dirname(__file__), "..", "..", "tests", "tls",
+                                     "make_certs.sh"), PKI], check=True, stdout=subprocess.DEVNULL)
+TLS = ["--tls-cert", f"{PKI}/server.pem", "--tls-key", f"{PKI}/server.key"]
+
+
 async def hold(url, compression, pid):
     """Opens the connections, returns the server's RSS while they are all open and idle."""
     sockets = []
+    context = None
+    if url.startswith("wss://"):
+        context = ssl.create_default_context(cafile=f"{PKI}/ca.pem")
+        url = url.replace("127.0.0.1", "localhost")
     for _ in range(COUNT):
-        ws = await websockets.connect(url, compression=compression, max_size=None, ping_interval=None)
+        ws = await websockets.connect(url, compression=compression, max_size=None,
+                                      ping_interval=None, ssl=context)
         await ws.send(MESSAGE)
         assert await ws.recv() == MESSAGE
         sockets.append(ws)
@@ -59,6 +74,9 @@ rows = [
                                                 "--deflate-no-context-takeover"], "deflate"),
     ("deflate, window 9, memLevel 1", ["--deflate", "--deflate-window-bits", "9",
                                        "--deflate-mem-level", "1"], "deflate"),
+    ("TLS, no compression", TLS, None),
+    ("TLS, deflate, window 9, memLevel 1", [*TLS, "--deflate", "--deflate-window-bits", "9",
+                                            "--deflate-mem-level", "1"], "deflate"),
 ]
 for name, args, compression in rows:
     print(f"{name:42s} {measure(args, compression) / 1024:8.1f} KiB per connection")
