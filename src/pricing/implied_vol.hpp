@@ -1,5 +1,6 @@
-// Implied volatility at machine precision ("Let's Be Rational"-class: a rational initial guess
-// and a fixed, small number of high-order Householder steps on a well-conditioned objective).
+// Implied volatility at the attainable precision by Jäckel's "Let's Be Rational": an initial
+// guess per branch (rational cubic, or tabulated where options trade), then at most two
+// order-5 Householder steps on a well-conditioned objective (see implied_vol.cpp).
 #pragma once
 
 #include <string_view>
