@@ -3,6 +3,8 @@
 // tolerated. One linear pass over at most max_head_bytes; no allocation, no copies.
 #include "http/parser.hpp"
 
+#include <charconv>
+
 #include <algorithm>
 #include <array>
 
@@ -231,6 +233,25 @@ ParseResult parse_request(std::string_view data, Request& out, const Limits& lim
 
 ParseResult parse_response(std::string_view data, Response& out, const Limits& limits) {
   return parse_message(data, out, limits, parse_status_line);
+}
+
+BodyFraming request_body(const Request& request, std::size_t& length) {
+  length = 0;
+  if (request.headers.get("Transfer-Encoding")) return BodyFraming::unsupported;
+  bool seen = false;
+  for (std::size_t i = 0; i < request.headers.count; ++i) {
+    const Header& h = request.headers.items[i];
+    if (!iequals(h.name, "Content-Length")) continue;
+    std::size_t value = 0;
+    const auto [end, ec] = std::from_chars(h.value.data(), h.value.data() + h.value.size(), value);
+    if (h.value.empty() || ec != std::errc{} || end != h.value.data() + h.value.size())
+      return BodyFraming::bad;
+    // Repeated headers must agree (section 6.3: otherwise the message is invalid).
+    if (seen && value != length) return BodyFraming::bad;
+    seen = true;
+    length = value;
+  }
+  return seen && length > 0 ? BodyFraming::length : BodyFraming::none;
 }
 
 bool iequals(std::string_view a, std::string_view b) {

@@ -69,6 +69,12 @@ struct Response {
 ParseResult parse_request(std::string_view data, Request& out, const Limits& limits = {});
 ParseResult parse_response(std::string_view data, Response& out, const Limits& limits = {});
 
+// How a request's body is delimited (RFC 9112 section 6). We accept Content-Length only: a
+// request with Transfer-Encoding is `unsupported` (answer 501), conflicting or malformed
+// Content-Length values are `bad` (answer 400).
+enum class BodyFraming { none, length, bad, unsupported };
+BodyFraming request_body(const Request& request, std::size_t& length);
+
 // Case-insensitive ASCII comparison (header names, tokens).
 bool iequals(std::string_view a, std::string_view b);
 

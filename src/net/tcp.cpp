@@ -239,6 +239,19 @@ TcpConnection::~TcpConnection() {
   if (--loop_.connection_count_ == 0 && loop_.stop_when_no_connections_) loop_.running_ = false;
 }
 
+std::string TcpConnection::peer_address() const {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (fd_ < 0 || getpeername(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* raw =
+      address.ss_family == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&address)->sin_addr);
+  if (inet_ntop(address.ss_family, raw, text, sizeof text) == nullptr) return {};
+  return text;
+}
+
 bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
   if (fd_ < 0) return false;
   if (size == 0) return true;

@@ -94,6 +94,8 @@ class TcpConnection : public IoHandler {
   bool reading_paused() const { return reading_paused_; }
   int fd() const { return fd_; }
   EventLoop& loop() const { return loop_; }
+  // The peer's IP address ("127.0.0.1", "::1"), empty if unknown.
+  std::string peer_address() const;
   // The TLS session (peer certificate, ALPN, version), or nullptr on a cleartext connection.
   const TlsSession* tls() const { return tls_.get(); }
 

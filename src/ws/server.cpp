@@ -14,9 +14,13 @@ namespace gw::ws {
 
 class ServerSocket;
 
+struct HttpReply::Slot {
+  ServerSocket* socket = nullptr;  // null once answered or closed
+};
+
 struct Server::Worker : net::IoHandler {
   Worker(Server& owner, const ServerOptions& server_options, WebSocketHandler& socket_handler,
-         const http::Router<HttpRoute>& http_router)
+         const http::Router<AsyncHttpRoute>& http_router)
       : server(owner), options(server_options), handler(socket_handler), router(http_router) {}
 
   ~Worker() override {
@@ -30,7 +34,7 @@ struct Server::Worker : net::IoHandler {
   Server& server;
   const ServerOptions& options;
   WebSocketHandler& handler;
-  const http::Router<HttpRoute>& router;
+  const http::Router<AsyncHttpRoute>& router;
   net::EventLoop loop;
   net::Timer shutdown_timer;
   int listen_fd = -1;
@@ -52,13 +56,27 @@ class ServerSocket final : public WebSocket {
     worker_.sockets = this;
   }
 
-  ~ServerSocket() override { worker_.forget(this); }
+  ~ServerSocket() override {
+    if (reply_) reply_->socket = nullptr;
+    worker_.forget(this);
+  }
 
   ServerSocket* prev_ = nullptr;
   ServerSocket* next_ = nullptr;
 
+  // A plain-HTTP answer: written, then the connection winds down.
+  void refuse(const std::string& response) {
+    if (reply_) reply_->socket = nullptr;
+    reply_.reset();
+    write(reinterpret_cast<const std::uint8_t*>(response.data()), response.size());
+    head_.clear();
+    head_.shrink_to_fit();
+    finish_without_open();
+  }
+
  private:
   void on_handshake_data(std::span<std::uint8_t> data) override {
+    if (reply_) return;  // a route is answering; nothing more is read
     head_.append(reinterpret_cast<const char*>(data.data()), data.size());
     http::Request request;
     const http::ParseResult parsed =
@@ -78,7 +96,7 @@ class ServerSocket final : public WebSocket {
     if (!is_upgrade_request(request)) {
       const auto match = worker_.router.match(request.method, request.path());
       if (match.status == http::RouteStatus::found) {
-        refuse((*match.handler)(request));
+        call_route(*match.handler, request, parsed.head_length);
         return;
       }
       if (match.status == http::RouteStatus::method_not_allowed) {
@@ -97,6 +115,13 @@ class ServerSocket final : public WebSocket {
       refuse(handshake.response);
       return;
     }
+    if (worker_.options.on_upgrade) {
+      const std::string refusal = worker_.options.on_upgrade(request, *this);
+      if (!refusal.empty()) {
+        refuse(refusal);
+        return;
+      }
+    }
     write(reinterpret_cast<const std::uint8_t*>(handshake.response.data()),
           handshake.response.size());
     // Frames the client pipelined behind its request are in head_ after the head.
@@ -107,16 +132,49 @@ class ServerSocket final : public WebSocket {
          {reinterpret_cast<std::uint8_t*>(leftover.data()), leftover.size()});
   }
 
-  void refuse(const std::string& response) {
-    write(reinterpret_cast<const std::uint8_t*>(response.data()), response.size());
-    head_.clear();
-    head_.shrink_to_fit();
-    finish_without_open();
+  // Waits for the body (Content-Length), then hands the request to the route.
+  void call_route(const AsyncHttpRoute& route, const http::Request& request,
+                  std::size_t head_length) {
+    std::size_t length = 0;
+    switch (http::request_body(request, length)) {
+      case http::BodyFraming::bad:
+        refuse(http::error_response(400, "bad Content-Length"));
+        return;
+      case http::BodyFraming::unsupported:
+        refuse(http::error_response(501, "Transfer-Encoding is not supported"));
+        return;
+      case http::BodyFraming::none:
+      case http::BodyFraming::length:
+        break;
+    }
+    if (length > worker_.options.max_http_body) {
+      refuse(http::error_response(413, "request body too large"));
+      return;
+    }
+    if (head_.size() < head_length + length) return;  // more body to come
+    reply_ = std::make_shared<HttpReply::Slot>();
+    reply_->socket = this;
+    const std::string peer = peer_address();
+    const HttpExchange exchange{request, std::string_view(head_).substr(head_length, length), peer,
+                                loop(), tls()};
+    route(exchange, HttpReply(reply_));
   }
 
   Server::Worker& worker_;
-  std::string head_;  // the request head while it arrives
+  std::string head_;  // the request head (and a plain-HTTP body) while it arrives
+  std::shared_ptr<HttpReply::Slot> reply_;  // a route is answering this request
 };
+
+void HttpReply::send(const std::string& response) const {
+  if (!slot_ || slot_->socket == nullptr) return;
+  ServerSocket* socket = slot_->socket;
+  slot_->socket = nullptr;
+  socket->refuse(response);
+}
+
+bool HttpReply::pending() const {
+  return slot_ && slot_->socket != nullptr;
+}
 
 void Server::Worker::on_io(std::uint32_t /*events*/) {
   while (listen_fd >= 0) {
@@ -188,7 +246,22 @@ Server::~Server() {
 }
 
 void Server::route(std::string method, std::string path, HttpRoute route) {
+  route_async(std::move(method), std::move(path),
+              [route = std::move(route)](const HttpExchange& exchange, HttpReply reply) {
+                reply.send(route(exchange.request));
+              });
+}
+
+void Server::route_async(std::string method, std::string path, AsyncHttpRoute route) {
   router_.add(std::move(method), std::move(path), std::move(route));
+}
+
+net::EventLoop& Server::loop(std::size_t thread) {
+  return workers_.at(thread)->loop;
+}
+
+void Server::post(std::size_t thread, std::function<void()> task) {
+  workers_.at(thread)->loop.post(std::move(task));
 }
 
 bool Server::reload_tls(std::string* error) {
