@@ -16,6 +16,12 @@ namespace {
 std::atomic<std::uint64_t> g_allocations{0};
 }
 
+// These replacements pair operator new with std::malloc and operator delete with std::free, which
+// is correct; GCC 12 cannot see through the replacement once inlined and reports a mismatch.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
