@@ -1,6 +1,6 @@
 # greekwire: the two commands are `make run` and `make test`.
 #   make build   bootstrap, then the Release build: build/release/greekwire
-#   make run     build, then start the server (until the gateway exists: `greekwire echo`)
+#   make run     build, then start the gateway with the simulated market (`greekwire serve`)
 #   make test    bootstrap, Release + sanitizer (ASan/UBSan) + fuzz (clang) builds, every test
 #   make bench   kernel benchmarks and the echo comparison against Boost.Beast and websocketpp
 #   make fuzz    each libFuzzer target for FUZZ_SECONDS (default 300)
@@ -13,7 +13,7 @@ ASAN := build/asan
 FUZZ := build/fuzz
 FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 30
-RUN_ARGS ?= --listen 127.0.0.1:9001
+RUN_ARGS ?= --listen 127.0.0.1:8080
 
 .PHONY: all bootstrap build run test test-release test-asan test-fuzz bench fuzz format clean
 
@@ -37,7 +37,7 @@ build: bootstrap $(RELEASE)/build.ninja
 	cmake --build $(RELEASE) -j $(JOBS) --target greekwire
 
 run: build
-	$(RELEASE)/greekwire echo $(RUN_ARGS)
+	$(RELEASE)/greekwire serve $(RUN_ARGS)
 
 # Every test: the Release build (g++) compiles everything, benchmarks, peers and tests included;
 # the sanitizer build (clang, ASan + UBSan + LeakSanitizer) runs the unit and interoperability

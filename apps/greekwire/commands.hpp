@@ -12,6 +12,8 @@ using CommandRunner = std::function<int()>;
 void add_echo_command(CLI::App& app, CommandRunner& runner);
 void add_bench_command(CLI::App& app, CommandRunner& runner);
 void add_price_commands(CLI::App& app, CommandRunner& runner);
+void add_keys_command(CLI::App& app, CommandRunner& runner);
+void add_serve_command(CLI::App& app, CommandRunner& runner);
 
 // Blocks SIGINT, SIGTERM, SIGHUP (and ignores SIGPIPE) in this thread and all threads it
 // starts, so that wait_for_termination() can receive them synchronously.

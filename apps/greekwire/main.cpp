@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   gw::app::add_echo_command(app, runner);
   gw::app::add_bench_command(app, runner);
   gw::app::add_price_commands(app, runner);
+  gw::app::add_keys_command(app, runner);
+  gw::app::add_serve_command(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

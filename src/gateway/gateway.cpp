@@ -1,0 +1,650 @@
+#include "gateway/gateway.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include "gateway/gateway_internal.hpp"
+
+namespace gw::gateway {
+
+namespace {
+
+constexpr std::string_view kWebSocketPath = "/ws/api/v2";
+constexpr std::string_view kApiPrefix = "/api/v2/";
+
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// Query parameters become JSON params: numbers and booleans typed, everything else a string
+// (Deribit's REST twin takes `?currency=BTC&kind=option&expired=false`).
+void append_query_value(std::string& json, std::string_view value) {
+  const bool is_bool = value == "true" || value == "false";
+  bool is_number = !value.empty();
+  for (std::size_t i = 0; i < value.size() && is_number; ++i) {
+    const char c = value[i];
+    is_number = (c >= '0' && c <= '9') || c == '.' || (i == 0 && c == '-') || c == 'e';
+  }
+  if (is_bool || is_number) {
+    json += value;
+    return;
+  }
+  json += '"';
+  for (char c : value) {
+    if (c == '"' || c == '\\') json += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) json += c;
+  }
+  json += '"';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() + 0 && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// A JSON-RPC request built from an HTTP GET: the method from the path, params from the query.
+std::string request_from_query(std::string_view method, std::string_view query) {
+  std::string json = R"({"jsonrpc":"2.0","id":0,"method":")";
+  json += method;
+  json += R"(","params":{)";
+  bool first = true;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    const std::string key = percent_decode(pair.substr(0, eq));
+    const std::string value =
+        eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    if (!first) json += ',';
+    first = false;
+    json += '"';
+    for (char c : key) {
+      if (c == '"' || c == '\\') json += '\\';
+      if (static_cast<unsigned char>(c) >= 0x20) json += c;
+    }
+    json += "\":";
+    append_query_value(json, value);
+  }
+  json += "}}";
+  return json;
+}
+
+}  // namespace
+
+void GatewayMetrics::observe_latency(std::uint64_t us) {
+  std::size_t bucket = 0;
+  while (bucket < kLatencyBucketsUs.size() && us > kLatencyBucketsUs[bucket]) ++bucket;
+  latency_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  latency_sum_us.fetch_add(us, std::memory_order_relaxed);
+}
+
+Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
+
+Gateway::~Gateway() {
+  stop();
+}
+
+void Gateway::start() {
+  StoreOptions store_options;
+  store_options.data_dir = config_.data_dir;
+  store_options.create_demo_account = true;
+  store_ = AccountStore::open(store_options, &created_demo_);
+  AuditLogOptions audit_options;
+  audit_options.directory = config_.data_dir;
+  audit_ = std::make_unique<AuditLog>(audit_options);
+  auth_ = std::make_unique<Authenticator>(*store_, AuthOptions{}, audit_.get());
+  venue_ = std::make_unique<sim::Venue>(config_.venue);
+  sim::Venue::Consumer& events = venue_->add_consumer();
+
+  ws::ServerOptions options;
+  options.listen = config_.listen;
+  options.threads = config_.threads;
+  options.tls = config_.tls;
+  options.handshake.subprotocols = {"json", "msgpack"};
+  options.socket.idle_timeout_s = 0;  // Deribit keeps quiet sockets; heartbeats are opt-in
+  options.socket.pause_reading_above = config_.send_buffer_cap;
+  if (config_.deflate) {
+    options.socket.deflate.enabled = true;
+    options.socket.deflate.no_context_takeover = true;  // one compressed frame for everyone
+  }
+  options.on_upgrade = [this](const http::Request& request, ws::WebSocket& socket) -> std::string {
+    if (request.path() != kWebSocketPath) {
+      return http::error_response(404, "the WebSocket API is at /ws/api/v2");
+    }
+    // Credentials at the handshake: Authorization (a JWT, a token, Basic, HMAC) or a client
+    // certificate. None: an anonymous connection (public methods; public/auth later).
+    const std::string peer = socket.peer_address();
+    const Caller caller{peer, 0, {}};
+    const std::string_view fingerprint =
+        socket.tls() != nullptr && socket.tls()->peer_certificate().verified
+            ? std::string_view(socket.tls()->peer_certificate().sha256_fingerprint)
+            : std::string_view();
+    const auto authorization = request.headers.get("Authorization");
+    const auto identity =
+        authenticate_handshake(*auth_, authorization.value_or(""), fingerprint,
+                               {request.method, request.target, {}}, caller, now_us() / 1000);
+    if (!identity) return {};
+    if (!*identity) {
+      return http::error_response(401,
+                                  identity->error().reason.empty()
+                                      ? std::string(identity->error().code.message)
+                                      : identity->error().reason,
+                                  {{"WWW-Authenticate", "Bearer"}});
+    }
+    socket.user_data = new Identity(**identity);  // taken over by on_open
+    return {};
+  };
+  server_ = std::make_unique<ws::Server>(options, *this);
+  server_->route("GET", "/healthz", [](const http::Request&) {
+    return http::format_response({200, {{"Content-Type", "text/plain"}}}, "ok\n", true);
+  });
+  server_->route("GET", "/metrics", [this](const http::Request&) {
+    return http::format_response({200, {{"Content-Type", "text/plain; version=0.0.4"}}},
+                                 metrics_text(), true);
+  });
+  server_->route("GET", "/", [](const http::Request&) {
+    return http::format_response(
+        {200, {{"Content-Type", "text/html; charset=utf-8"}}},
+        "<!doctype html><title>greekwire</title><h1>greekwire</h1><p>The dashboard is not "
+        "built yet. The API: WebSocket <code>/ws/api/v2</code>, HTTP "
+        "<code>/api/v2/public/&lt;method&gt;</code>.</p>\n",
+        true);
+  });
+  auto http_api = [this](const ws::HttpExchange& e, ws::HttpReply reply) {
+    handle_http(e, std::move(reply));
+  };
+  server_->route_async("GET", "/api/v2/*", http_api);
+  server_->route_async("POST", "/api/v2/*", http_api);
+
+  for (int i = 0; i < config_.threads; ++i) io_.push_back(std::make_unique<IoThread>());
+  publisher_ = std::make_unique<Publisher>(
+      events, directory_, static_cast<std::size_t>(config_.threads),
+      [this](std::size_t thread, std::vector<Delivery>&& deliveries) {
+        auto batch = std::make_shared<std::vector<Delivery>>(std::move(deliveries));
+        server_->post(thread, [this, thread, batch] { deliver(thread, *batch); });
+      });
+  publisher_->start();
+  venue_->start();
+  wait_for_market_open();
+  server_->start();  // throws: address in use, unreadable certificates
+}
+
+// Requests are accepted only once every listed instrument has reached the directory: a venue
+// command runs after the market opened (it queues behind the listing), and records how many
+// events were published by then; the publisher must have taken that many.
+void Gateway::wait_for_market_open() {
+  auto opened = std::make_shared<std::promise<std::uint64_t>>();
+  venue_->get_instruments({}, [this, opened](const std::vector<market::Instrument>&) {
+    opened->set_value(venue_->published());
+  });
+  auto published = opened->get_future();
+  if (published.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    throw std::runtime_error("the simulated market did not open within 60 s");
+  }
+  const std::uint64_t target = published.get();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (publisher_->stats().events.load() < target) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("the gateway did not catch up with the market within 60 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void Gateway::stop() {
+  if (stopped_.exchange(true) || !server_) return;
+  server_->shutdown();
+  server_->wait();
+  if (venue_) venue_->stop();
+  if (publisher_) publisher_->stop();
+}
+
+std::size_t Gateway::thread_of(const net::EventLoop& loop) const {
+  for (std::size_t i = 0; i < server_->threads(); ++i) {
+    if (&server_->loop(i) == &loop) return i;
+  }
+  return 0;
+}
+
+Gateway::Session* Gateway::find_session(std::size_t thread, std::uint64_t id) const {
+  const auto& sessions = io_[thread]->sessions;
+  const auto it = sessions.find(id);
+  return it == sessions.end() ? nullptr : it->second;
+}
+
+// ---- sessions -----------------------------------------------------------------------------------
+
+void Gateway::on_open(ws::WebSocket& socket) {
+  auto* session = new Session;
+  if (socket.user_data != nullptr) {
+    std::unique_ptr<Identity> identity(static_cast<Identity*>(socket.user_data));
+    fund_once(*identity);
+    session->identity = std::move(*identity);
+    session->authenticated = true;
+  }
+  session->peer = socket.peer_address();
+  session->id = next_session_id_.fetch_add(1, std::memory_order_relaxed);
+  session->socket = &socket;
+  session->thread = thread_of(socket.loop());
+  session->encoding = socket.subprotocol() == "msgpack" ? Encoding::msgpack : Encoding::json;
+  session->heartbeat.set_callback([this, session] { arm_heartbeat(*session); });
+  socket.user_data = session;
+  io_[session->thread]->sessions.emplace(session->id, session);
+  metrics_.connections.fetch_add(1, std::memory_order_relaxed);
+  metrics_.connections_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Gateway::on_close(ws::WebSocket& socket, std::uint16_t, std::string_view) {
+  auto* session = static_cast<Session*>(socket.user_data);
+  if (session == nullptr) return;
+  socket.user_data = nullptr;
+  unsubscribe_everything(*session);
+  auth_->connection_closed(session->id);
+  io_[session->thread]->sessions.erase(session->id);
+  metrics_.connections.fetch_sub(1, std::memory_order_relaxed);
+  delete session;
+}
+
+void Gateway::on_message(ws::WebSocket& socket, ws::MessageType type,
+                         std::span<std::uint8_t> payload) {
+  auto* session = static_cast<Session*>(socket.user_data);
+  metrics_.messages_in.fetch_add(1, std::memory_order_relaxed);
+  metrics_.bytes_in.fetch_add(payload.size(), std::memory_order_relaxed);
+  Reply reply;
+  reply.thread = session->thread;
+  reply.session = session->id;
+  reply.encoding = session->encoding;
+  reply.us_in = now_us();
+  if (type == ws::MessageType::binary) {
+    // Requests are JSON text in every encoding (docs/PROTOCOL.md, "Encodings").
+    respond_error(reply, codec::errors::bad_request, "requests are JSON text messages");
+    return;
+  }
+  handle_text(session->thread, session,
+              {reinterpret_cast<const char*>(payload.data()), payload.size()}, reply);
+}
+
+void Gateway::on_drain(ws::WebSocket& socket) {
+  auto* session = static_cast<Session*>(socket.user_data);
+  if (session == nullptr || session->stale.empty()) return;
+  if (socket.buffered() > config_.send_buffer_cap / 2) return;
+  // The book channels that lost notifications start over with a fresh snapshot (a new chain).
+  StringSet stale;
+  stale.swap(session->stale);
+  for (const std::string& name : stale) {
+    const auto it = session->channels.find(name);
+    if (it == session->channels.end()) continue;
+    publisher_->unsubscribe(session->thread, name, session->encoding);
+    publisher_->subscribe(session->thread, session->id, it->second, name, session->encoding);
+    metrics_.resyncs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Gateway::arm_heartbeat(Session& session) {
+  if (session.heartbeat_s <= 0) return;
+  if (session.test_request_pending) {
+    // Deribit closes a connection that did not answer test_request with public/test.
+    session.socket->close(4000, "heartbeat close");
+    return;
+  }
+  session.test_request_pending = true;
+  IoThread& io = *io_[session.thread];
+  write_encoded(io.out, session.encoding, [](auto& w) { codec::write_test_request(w); });
+  if (session.encoding == Encoding::msgpack) {
+    session.socket->send_binary(bytes_of(io.out));
+  } else {
+    session.socket->send_text(io.out);
+  }
+  net::EventLoop& loop = session.socket->loop();
+  loop.timers().arm(session.heartbeat,
+                    loop.now_ms() + static_cast<std::uint64_t>(session.heartbeat_s) * 1000);
+}
+
+// ---- requests -----------------------------------------------------------------------------------
+
+void Gateway::handle_text(std::size_t thread, Session* session, std::string_view text,
+                          const Reply& reply_template, const HttpContext* http) {
+  IoThread& io = *io_[thread];
+  codec::Request request;
+  Reply reply = reply_template;
+  const codec::ParseError error = io.parser.parse(text, request);
+  metrics_.requests.fetch_add(1, std::memory_order_relaxed);
+  if (error != codec::ParseError::none) {
+    // Deribit answers what it cannot parse without an id, and keeps the socket open.
+    if (request.id.present()) reply.set_id(request.id);
+    const codec::RpcError rpc = codec::rpc_error(error);
+    io.out.clear();
+    const codec::ResponseMeta meta{reply.us_in, now_us(), false};
+    const codec::RequestId id = reply.id();
+    write_encoded(io.out, reply.is_http ? Encoding::json : reply.encoding,
+                  [&](auto& w) { codec::write_error(w, id, meta, rpc); });
+    send_bytes(reply, io.out, true);
+    return;
+  }
+  reply.set_id(request.id);
+  Call call{std::move(reply), session, request};
+  if (http != nullptr) {
+    call.http_authorization = http->authorization;
+    call.http_method = http->method;
+    call.http_uri = http->uri;
+    call.http_body = http->body;
+    call.peer = http->peer;
+  } else if (session != nullptr) {
+    call.peer = session->peer;
+  }
+  dispatch(call);
+}
+
+void Gateway::dispatch(Call& call) {
+  using Method = void (Gateway::*)(Call&);
+  static const std::unordered_map<std::string_view, Method> kMethods = {
+      {"public/test", &Gateway::public_test},
+      {"public/get_time", &Gateway::public_get_time},
+      {"public/hello", &Gateway::public_hello},
+      {"public/status", &Gateway::public_status},
+      {"public/get_currencies", &Gateway::public_get_currencies},
+      {"public/get_instruments", &Gateway::public_get_instruments},
+      {"public/get_instrument", &Gateway::public_get_instrument},
+      {"public/get_index_price", &Gateway::public_get_index_price},
+      {"public/get_order_book", &Gateway::public_get_order_book},
+      {"public/ticker", &Gateway::public_ticker},
+      {"public/subscribe", &Gateway::public_subscribe},
+      {"public/unsubscribe", &Gateway::public_unsubscribe},
+      {"public/unsubscribe_all", &Gateway::public_unsubscribe_all},
+      {"public/set_heartbeat", &Gateway::public_set_heartbeat},
+      {"public/disable_heartbeat", &Gateway::public_disable_heartbeat},
+      {"public/auth", &Gateway::public_auth},
+      {"private/logout", &Gateway::private_logout},
+      {"private/subscribe", &Gateway::private_subscribe},
+      {"private/unsubscribe", &Gateway::public_unsubscribe},
+      {"private/unsubscribe_all", &Gateway::public_unsubscribe_all},
+      {"private/buy", &Gateway::private_buy},
+      {"private/sell", &Gateway::private_sell},
+      {"private/edit", &Gateway::private_edit},
+      {"private/cancel", &Gateway::private_cancel},
+      {"private/cancel_all", &Gateway::private_cancel_all},
+      {"private/cancel_all_by_instrument", &Gateway::private_cancel_all},
+      {"private/cancel_all_by_currency", &Gateway::private_cancel_all},
+      {"private/get_order_state", &Gateway::private_get_order_state},
+      {"private/get_positions", &Gateway::private_get_positions},
+      {"private/get_account_summary", &Gateway::private_get_account_summary},
+  };
+  const auto it = kMethods.find(call.request.method);
+  if (it == kMethods.end()) {
+    respond_error(call.reply, codec::errors::method_not_found);
+    return;
+  }
+  (this->*(it->second))(call);
+}
+
+void Gateway::handle_http(const ws::HttpExchange& e, ws::HttpReply http) {
+  metrics_.http_requests.fetch_add(1, std::memory_order_relaxed);
+  Reply reply;
+  reply.thread = thread_of(e.loop);
+  reply.http = std::move(http);
+  reply.is_http = true;
+  reply.us_in = now_us();
+  const std::string_view path = e.request.path();
+  const std::string_view method = path.substr(kApiPrefix.size());
+  if (method.rfind("public/", 0) != 0 && method.rfind("private/", 0) != 0) {
+    reply.http.send(http::error_response(404, "no such API path"));
+    return;
+  }
+  const HttpContext context{e.request.headers.get("Authorization").value_or(""), e.request.method,
+                            e.request.target, e.body, e.peer};
+  if (e.request.method == "POST") {
+    handle_text(reply.thread, nullptr, e.body, reply, &context);
+    return;
+  }
+  handle_text(reply.thread, nullptr, request_from_query(method, e.request.query()), reply,
+              &context);
+}
+
+void Gateway::respond_error(const Reply& reply, const codec::ErrorCode& error,
+                            std::string_view data) {
+  IoThread& io = *io_[reply.thread];
+  const codec::ResponseMeta meta{reply.us_in, now_us(), false};
+  const codec::RequestId id = reply.id();
+  write_encoded(io.out, reply.is_http ? Encoding::json : reply.encoding, [&](auto& w) {
+    if (data.empty()) {
+      codec::write_error(w, id, meta, error);
+    } else {
+      codec::write_error(w, id, meta, error, [&](auto& inner) { inner.value(data); });
+    }
+  });
+  send_bytes(reply, io.out, true);
+}
+
+void Gateway::respond_param_error(const Reply& reply, std::string_view param,
+                                  codec::ParamStatus status) {
+  IoThread& io = *io_[reply.thread];
+  const codec::ResponseMeta meta{reply.us_in, now_us(), false};
+  const codec::RequestId id = reply.id();
+  write_encoded(io.out, reply.is_http ? Encoding::json : reply.encoding,
+                [&](auto& w) { codec::write_param_error(w, id, meta, param, status); });
+  send_bytes(reply, io.out, true);
+}
+
+void Gateway::send_bytes(const Reply& reply, const std::string& bytes, bool is_error) {
+  const std::int64_t elapsed = now_us() - reply.us_in;
+  metrics_.observe_latency(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)));
+  if (is_error) metrics_.request_errors.fetch_add(1, std::memory_order_relaxed);
+  if (reply.is_http) {
+    // Deribit's REST API answers errors with 400 and the same JSON-RPC body.
+    reply.http.send(http::format_response(
+        {is_error ? 400 : 200, {{"Content-Type", "application/json"}}}, bytes, true));
+    return;
+  }
+  Session* session = find_session(reply.thread, reply.session);
+  if (session == nullptr) return;  // the client left before its answer
+  const auto e = static_cast<std::size_t>(session->encoding);
+  metrics_.messages_out[e].fetch_add(1, std::memory_order_relaxed);
+  metrics_.bytes_out[e].fetch_add(bytes.size(), std::memory_order_relaxed);
+  if (session->encoding == Encoding::msgpack) {
+    session->socket->send_binary(bytes_of(bytes));
+  } else {
+    session->socket->send_text(bytes);
+  }
+}
+
+void Gateway::on_thread(const Reply& reply, std::function<void()> task) {
+  server_->post(reply.thread, std::move(task));
+}
+
+// ---- fan-out
+// --------------------------------------------------------------------------------------
+
+void Gateway::subscribe(Session& session, const ChannelSpec& spec, const std::string& name) {
+  if (session.channels.contains(name)) return;  // Deribit: acked again, no new snapshot
+  session.channels.emplace(name, spec);
+  if (!Publisher::starts_with_snapshot(spec)) {
+    io_[session.thread]->subscribers[name].push_back(&session);
+    session.live.insert(name);
+  }
+  publisher_->subscribe(session.thread, session.id, spec, name, session.encoding);
+  metrics_.subscriptions.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Gateway::unsubscribe(Session& session, const std::string& name) {
+  const auto it = session.channels.find(name);
+  if (it == session.channels.end()) return;
+  session.channels.erase(it);
+  session.stale.erase(name);
+  if (session.live.erase(name) > 0) {
+    auto& subscribers = io_[session.thread]->subscribers;
+    const auto list = subscribers.find(name);
+    if (list != subscribers.end()) {
+      std::erase(list->second, &session);
+      if (list->second.empty()) subscribers.erase(list);
+    }
+  }
+  publisher_->unsubscribe(session.thread, name, session.encoding);
+  metrics_.subscriptions.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Gateway::unsubscribe_everything(Session& session) {
+  std::vector<std::string> names;
+  for (const auto& [name, spec] : session.channels) names.push_back(name);
+  for (const std::string& name : names) unsubscribe(session, name);
+}
+
+void Gateway::deliver(std::size_t thread, std::vector<Delivery>& deliveries) {
+  IoThread& io = *io_[thread];
+  std::vector<std::pair<Session*, std::string>> lagging;
+  for (const Delivery& d : deliveries) {
+    const Notification& message = *d.message;
+    if (d.session != 0) {
+      // A snapshot: the session starts receiving this channel's broadcasts after it.
+      Session* session = find_session(thread, d.session);
+      if (session == nullptr || !session->channels.contains(message.channel) ||
+          session->live.contains(message.channel))
+        continue;
+      session->live.insert(message.channel);
+      io.subscribers[message.channel].push_back(session);
+      if (!send_notification(*session, message)) lagging.emplace_back(session, message.channel);
+      continue;
+    }
+    const auto list = io.subscribers.find(message.channel);
+    if (list == io.subscribers.end()) continue;
+    for (Session* session : list->second) {
+      if (!send_notification(*session, message)) lagging.emplace_back(session, message.channel);
+    }
+  }
+  // Book channels that lost a change leave the broadcast list until their socket drains; then
+  // on_drain() resubscribes them with a fresh snapshot. Done after the loops above, which
+  // iterate the lists.
+  for (auto& [session, channel] : lagging) {
+    const auto spec = session->channels.find(channel);
+    if (spec == session->channels.end() || spec->second.kind != ChannelKind::book) continue;
+    if (session->live.erase(channel) == 0) continue;
+    std::erase(io.subscribers[channel], session);
+    session->stale.insert(channel);
+  }
+}
+
+// False when the notification was dropped because the subscriber is too slow.
+bool Gateway::send_notification(Session& session, const Notification& message) {
+  const auto& frame = message.frames[static_cast<std::size_t>(session.encoding)];
+  if (!frame) return true;
+  const std::size_t buffered = session.socket->buffered();
+  if (buffered > config_.send_buffer_hard_cap) {
+    metrics_.slow_closes.fetch_add(1, std::memory_order_relaxed);
+    session.socket->close(1008, "too slow: send buffer limit exceeded");
+    return false;
+  }
+  if (buffered > config_.send_buffer_cap) {
+    metrics_.dropped.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const auto e = static_cast<std::size_t>(session.encoding);
+  metrics_.messages_out[e].fetch_add(1, std::memory_order_relaxed);
+  metrics_.bytes_out[e].fetch_add(frame->payload().size(), std::memory_order_relaxed);
+  session.socket->send_prepared(*frame);
+  return true;
+}
+
+// ---- metrics ------------------------------------------------------------------------------------
+
+std::string Gateway::metrics_text() const {
+  std::string out;
+  char line[256];
+  auto add = [&](const char* name, const char* type, const char* help, double value,
+                 const char* labels = "") {
+    std::snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s%s %.17g\n", name, help, name,
+                  type, name, labels, value);
+    out += line;
+  };
+  auto load = [](const auto& counter) { return static_cast<double>(counter.load()); };
+  add("greekwire_connections", "gauge", "Open WebSocket connections.", load(metrics_.connections));
+  add("greekwire_connections_total", "counter", "WebSocket connections accepted.",
+      load(metrics_.connections_total));
+  add("greekwire_requests_total", "counter", "JSON-RPC requests (WebSocket and HTTP).",
+      load(metrics_.requests));
+  add("greekwire_request_errors_total", "counter", "Requests answered with an error.",
+      load(metrics_.request_errors));
+  add("greekwire_http_requests_total", "counter", "HTTP API requests.",
+      load(metrics_.http_requests));
+  add("greekwire_messages_in_total", "counter", "WebSocket messages received.",
+      load(metrics_.messages_in));
+  add("greekwire_bytes_in_total", "counter", "WebSocket payload bytes received.",
+      load(metrics_.bytes_in));
+  out +=
+      "# HELP greekwire_messages_out_total WebSocket messages sent, by encoding.\n"
+      "# TYPE greekwire_messages_out_total counter\n";
+  const char* names[] = {"json", "msgpack"};
+  for (std::size_t e = 0; e < kEncodings; ++e) {
+    std::snprintf(line, sizeof line, "greekwire_messages_out_total{encoding=\"%s\"} %llu\n",
+                  names[e], static_cast<unsigned long long>(metrics_.messages_out[e].load()));
+    out += line;
+  }
+  out +=
+      "# HELP greekwire_bytes_out_total WebSocket payload bytes sent, by encoding.\n"
+      "# TYPE greekwire_bytes_out_total counter\n";
+  for (std::size_t e = 0; e < kEncodings; ++e) {
+    std::snprintf(line, sizeof line, "greekwire_bytes_out_total{encoding=\"%s\"} %llu\n", names[e],
+                  static_cast<unsigned long long>(metrics_.bytes_out[e].load()));
+    out += line;
+  }
+  add("greekwire_subscriptions", "gauge", "Channel subscriptions.", load(metrics_.subscriptions));
+  add("greekwire_dropped_notifications_total", "counter",
+      "Notifications not sent to subscribers over the send-buffer cap.", load(metrics_.dropped));
+  add("greekwire_book_resyncs_total", "counter",
+      "Book snapshots re-sent to subscribers that lost changes.", load(metrics_.resyncs));
+  add("greekwire_slow_closes_total", "counter", "Subscribers closed with 1008 for being too slow.",
+      load(metrics_.slow_closes));
+  if (publisher_) {
+    add("greekwire_venue_events_total", "counter", "Venue events published.",
+        load(publisher_->stats().events));
+    add("greekwire_notifications_total", "counter", "Channel notifications encoded.",
+        load(publisher_->stats().notifications));
+    add("greekwire_stream_gaps_total", "counter", "Venue event-stream gaps.",
+        load(publisher_->stats().stream_gaps));
+  }
+  out +=
+      "# HELP greekwire_request_latency_seconds Request receipt to answer.\n"
+      "# TYPE greekwire_request_latency_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= GatewayMetrics::kLatencyBucketsUs.size(); ++i) {
+    cumulative += metrics_.latency_buckets[i].load();
+    if (i < GatewayMetrics::kLatencyBucketsUs.size()) {
+      std::snprintf(line, sizeof line, "greekwire_request_latency_seconds_bucket{le=\"%g\"} %llu\n",
+                    static_cast<double>(GatewayMetrics::kLatencyBucketsUs[i]) / 1e6,
+                    static_cast<unsigned long long>(cumulative));
+    } else {
+      std::snprintf(line, sizeof line,
+                    "greekwire_request_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+                    "greekwire_request_latency_seconds_sum %g\n"
+                    "greekwire_request_latency_seconds_count %llu\n",
+                    static_cast<unsigned long long>(cumulative),
+                    static_cast<double>(metrics_.latency_sum_us.load()) / 1e6,
+                    static_cast<unsigned long long>(cumulative));
+    }
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,188 @@
+// `greekwire serve`: the Deribit-API-v2-compatible front door. One process runs the venue
+// thread (simulated market, matching), the publisher thread (event stream -> notifications,
+// encoded once) and the I/O threads of a ws::Server (sessions, JSON-RPC, fan-out).
+//
+// Threads and who owns what:
+//  - the venue thread is the single writer of market state; I/O threads ask it through
+//    sim::Venue commands, whose callbacks post the answer back to the asking I/O thread;
+//  - the publisher thread owns the book replicas and the channel registry; I/O threads tell it
+//    about (un)subscriptions, it hands them Deliveries through Server::post;
+//  - each I/O thread owns its sessions and its subscriber lists: a notification reaches a
+//    session only on the thread that owns it, so none of this needs a lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "codec/errors.hpp"
+#include "codec/request.hpp"
+#include "gateway/account_store.hpp"
+#include "gateway/audit_log.hpp"
+#include "gateway/auth.hpp"
+#include "gateway/channels.hpp"
+#include "gateway/directory.hpp"
+#include "gateway/publisher.hpp"
+#include "net/timer_wheel.hpp"
+#include "sim/venue.hpp"
+#include "ws/server.hpp"
+
+namespace gw::gateway {
+
+struct GatewayConfig {
+  net::Endpoint listen{"127.0.0.1", 8080};
+  std::string data_dir = "greekwire-data";  // accounts and API keys (SQLite), the audit log
+  int threads = 1;
+  sim::VenueConfig venue;
+  std::optional<net::TlsServerConfig> tls;
+  bool deflate = false;                         // permessage-deflate for subscribers
+  std::size_t send_buffer_cap = 4 << 20;        // a slower subscriber starts losing messages
+  std::size_t send_buffer_hard_cap = 16 << 20;  // ... and is closed with 1008 beyond this
+  std::size_t max_channels_per_session = 10000;
+};
+
+// Counters for /metrics (relaxed atomics: any thread adds, the scrape reads).
+struct GatewayMetrics {
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> request_errors{0};
+  std::atomic<std::uint64_t> http_requests{0};
+  std::array<std::atomic<std::uint64_t>, kEncodings> messages_out{};
+  std::array<std::atomic<std::uint64_t>, kEncodings> bytes_out{};
+  std::atomic<std::uint64_t> messages_in{0};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::int64_t> subscriptions{0};
+  std::atomic<std::uint64_t> dropped{0};  // notifications not sent to slow subscribers
+  std::atomic<std::uint64_t> resyncs{0};  // book snapshots re-sent after drops
+  std::atomic<std::uint64_t> slow_closes{0};
+  // Request latency (receipt to answer), microseconds: Prometheus histogram buckets.
+  static constexpr std::array<std::uint64_t, 8> kLatencyBucketsUs = {50,   100,  250,   500,
+                                                                     1000, 5000, 25000, 100000};
+  std::array<std::atomic<std::uint64_t>, 9> latency_buckets{};
+  std::atomic<std::uint64_t> latency_sum_us{0};
+  void observe_latency(std::uint64_t us);
+};
+
+class Gateway : public ws::WebSocketHandler {
+ public:
+  explicit Gateway(GatewayConfig config);
+  ~Gateway() override;
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Starts the venue, the publisher and the server (throws std::exception with the reason).
+  void start();
+  // Closes every session with 1001, stops the threads. Idempotent.
+  void stop();
+  std::uint16_t port() const { return server_->port(); }
+  // The demo account's credentials when this start created it (printed once by serve).
+  const std::optional<ApiCredentials>& created_demo() const { return created_demo_; }
+  bool reload_tls(std::string* error) { return server_->reload_tls(error); }
+  const GatewayMetrics& metrics() const { return metrics_; }
+  std::string metrics_text() const;
+
+  struct Session;
+  struct Reply;
+  struct Call;
+
+ private:
+  struct IoThread;
+
+  // ws::WebSocketHandler
+  void on_open(ws::WebSocket& socket) override;
+  void on_message(ws::WebSocket& socket, ws::MessageType type,
+                  std::span<std::uint8_t> payload) override;
+  void on_close(ws::WebSocket& socket, std::uint16_t code, std::string_view reason) override;
+  void on_drain(ws::WebSocket& socket) override;
+
+  // Requests: one text (JSON-RPC) from a socket or an HTTP twin.
+  struct HttpContext {
+    std::string_view authorization, method, uri, body, peer;
+  };
+  void handle_text(std::size_t thread, Session* session, std::string_view text,
+                   const Reply& reply_template, const HttpContext* http = nullptr);
+  void dispatch(Call& call);
+  void handle_http(const ws::HttpExchange& exchange, ws::HttpReply reply);
+
+  // Methods (methods.cpp).
+  void public_test(Call& call);
+  void public_get_time(Call& call);
+  void public_hello(Call& call);
+  void public_status(Call& call);
+  void public_get_currencies(Call& call);
+  void public_get_instruments(Call& call);
+  void public_get_instrument(Call& call);
+  void public_get_index_price(Call& call);
+  void public_get_order_book(Call& call);
+  void public_ticker(Call& call);
+  void public_subscribe(Call& call);
+  void public_unsubscribe(Call& call);
+  void public_unsubscribe_all(Call& call);
+  void public_set_heartbeat(Call& call);
+  void public_disable_heartbeat(Call& call);
+  void public_auth(Call& call);
+  void private_logout(Call& call);
+  void private_subscribe(Call& call);
+  void private_buy(Call& call);
+  void private_sell(Call& call);
+  void private_edit(Call& call);
+  void private_cancel(Call& call);
+  void private_cancel_all(Call& call);
+  void private_get_order_state(Call& call);
+  void private_get_positions(Call& call);
+  void private_get_account_summary(Call& call);
+
+  // The caller's identity for a private method or channel (answers the error itself and
+  // returns nullopt when there is none, or its scope does not allow `required`).
+  std::optional<Identity> authorize(Call& call, ScopeRequirement required);
+  void fund_once(const Identity& identity);
+  void place_order(Call& call, market::Side side);
+  void answer_order(const Reply& reply, const sim::OrderResult& result);
+  void subscribe_channels(Call& call, bool authenticated);
+
+  // Answers, on the reply's I/O thread (the template is in gateway_internal.hpp).
+  template <class F>
+  void respond(const Reply& reply, F&& write_value);
+  void respond_error(const Reply& reply, const codec::ErrorCode& error, std::string_view data = {});
+  void respond_param_error(const Reply& reply, std::string_view param, codec::ParamStatus status);
+  void send_bytes(const Reply& reply, const std::string& bytes, bool is_error);
+  // Runs `task` on the reply's I/O thread (venue callbacks come from the venue thread).
+  void on_thread(const Reply& reply, std::function<void()> task);
+
+  // Fan-out on the I/O threads.
+  void deliver(std::size_t thread, std::vector<Delivery>& deliveries);
+  bool send_notification(Session& session, const Notification& message);
+  void subscribe(Session& session, const ChannelSpec& spec, const std::string& name);
+  void unsubscribe(Session& session, const std::string& name);
+  void unsubscribe_everything(Session& session);
+  void arm_heartbeat(Session& session);
+
+  void wait_for_market_open();
+  std::size_t thread_of(const net::EventLoop& loop) const;
+  Session* find_session(std::size_t thread, std::uint64_t id) const;
+
+  GatewayConfig config_;
+  GatewayMetrics metrics_;
+  Directory directory_;
+  std::unique_ptr<sim::Venue> venue_;
+  std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<ws::Server> server_;
+  std::vector<std::unique_ptr<IoThread>> io_;
+  std::atomic<std::uint64_t> next_session_id_{1};
+  std::unique_ptr<AccountStore> store_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<Authenticator> auth_;
+  std::optional<ApiCredentials> created_demo_;
+  std::mutex funded_mutex_;
+  std::unordered_set<AccountRowId> funded_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace gw::gateway

@@ -1,0 +1,119 @@
+// Shared by gateway.cpp and methods.cpp: the session, the per-thread state, and how an answer
+// is written (once, in the session's encoding) and sent back.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "codec/json_writer.hpp"
+#include "codec/msgpack_writer.hpp"
+#include "codec/response.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/http_auth.hpp"
+#include "http/response.hpp"
+
+namespace gw::gateway {
+
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+inline std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Gateway::Session {
+  std::uint64_t id = 0;
+  ws::WebSocket* socket = nullptr;
+  std::size_t thread = 0;
+  Encoding encoding = Encoding::json;
+  std::unordered_map<std::string, ChannelSpec, StringHash, std::equal_to<>> channels;
+  StringSet live;   // channels whose notifications flow (a snapshot, if any, was sent)
+  StringSet stale;  // book channels that lost notifications to backpressure: resync on drain
+  int heartbeat_s = 0;
+  bool test_request_pending = false;
+  net::Timer heartbeat;
+  bool authenticated = false;
+  std::optional<Identity> identity;  // after public/auth, or from the handshake (JWT, mTLS)
+  std::string peer;                  // the client's IP address
+};
+
+// Where and how to answer one request; copyable, so a venue callback can carry it back.
+struct Gateway::Reply {
+  std::size_t thread = 0;
+  std::uint64_t session = 0;  // WebSocket requests
+  ws::HttpReply http;         // HTTP twins
+  bool is_http = false;
+  Encoding encoding = Encoding::json;
+  std::int64_t us_in = 0;
+  codec::IdKind id_kind = codec::IdKind::absent;
+  std::string id_json;
+  std::int64_t id_int64 = 0;
+  std::uint64_t id_uint64 = 0;
+  std::string id_string;
+
+  void set_id(const codec::RequestId& id) {
+    id_kind = id.kind;
+    id_json = std::string(id.json);
+    id_int64 = id.int64;
+    id_uint64 = id.uint64;
+    id_string = std::string(id.string);
+  }
+  codec::RequestId id() const {
+    codec::RequestId id;
+    id.kind = id_kind;
+    id.json = id_json;
+    id.int64 = id_int64;
+    id.uint64 = id_uint64;
+    id.string = id_string;
+    return id;
+  }
+};
+
+struct Gateway::Call {
+  Reply reply;
+  Session* session = nullptr;  // null for HTTP
+  const codec::Request& request;
+  // HTTP twins: what authenticate_http() needs (views into the exchange, valid during the call).
+  std::string_view http_authorization = {};
+  std::string_view http_method = {};
+  std::string_view http_uri = {};
+  std::string_view http_body = {};
+  std::string_view peer = {};
+  const codec::Params& params() const { return request.params; }
+};
+
+struct Gateway::IoThread {
+  std::unordered_map<std::uint64_t, Session*> sessions;
+  std::unordered_map<std::string, std::vector<Session*>, StringHash, std::equal_to<>> subscribers;
+  codec::RequestParser parser;
+  std::string out;
+};
+
+// Writes a message into a scratch buffer in the reply's encoding.
+template <class F>
+void write_encoded(std::string& out, Encoding encoding, F&& write) {
+  out.clear();
+  if (encoding == Encoding::msgpack) {
+    codec::MsgpackWriter w(out);
+    write(w);
+  } else {
+    codec::JsonWriter w(out);
+    write(w);
+  }
+}
+
+template <class F>
+void Gateway::respond(const Reply& reply, F&& write_value) {
+  IoThread& io = *io_[reply.thread];
+  const codec::ResponseMeta meta{reply.us_in, now_us(), false};
+  const codec::RequestId id = reply.id();
+  write_encoded(io.out, reply.is_http ? Encoding::json : reply.encoding,
+                [&](auto& w) { codec::write_result(w, id, meta, write_value); });
+  send_bytes(reply, io.out, false);
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,523 @@
+// Authentication and the private methods: who the caller is (a token in the request, the
+// connection's earlier public/auth, the handshake's JWT or certificate, or HTTP credentials),
+// whether its scope allows the method, and order entry and account queries on the venue.
+// Every account-scoped answer is checked against the caller's account: nobody sees another
+// account's orders or positions (an order of another account is "order_not_found").
+#include <string>
+
+#include "gateway/encode.hpp"
+#include "gateway/gateway_internal.hpp"
+
+namespace gw::gateway {
+
+namespace {
+
+market::AccountId venue_account(const Identity& identity) {
+  return static_cast<market::AccountId>(identity.account_id);
+}
+
+std::optional<market::Currency> currency_named(std::string_view text) {
+  if (text == "BTC") return market::Currency::BTC;
+  if (text == "ETH") return market::Currency::ETH;
+  return std::nullopt;
+}
+
+std::optional<market::TimeInForce> time_in_force_named(std::string_view text) {
+  if (text == "good_til_cancelled") return market::TimeInForce::good_til_cancelled;
+  if (text == "good_til_day") return market::TimeInForce::good_til_day;
+  if (text == "fill_or_kill") return market::TimeInForce::fill_or_kill;
+  if (text == "immediate_or_cancel") return market::TimeInForce::immediate_or_cancel;
+  return std::nullopt;
+}
+
+codec::ErrorCode engine_error(market::Error error) {
+  return {static_cast<int>(error), market::to_string(error)};
+}
+
+}  // namespace
+
+void Gateway::fund_once(const Identity& identity) {
+  {
+    std::lock_guard lock(funded_mutex_);
+    if (!funded_.insert(identity.account_id).second) return;
+  }
+  // The venue keeps balances in memory: each account gets its initial (demo) balances once per
+  // process, the first time it shows up.
+  for (const InitialBalance& balance : store_->initial_balances(identity.account_id)) {
+    if (const auto currency = currency_named(balance.currency)) {
+      venue_->deposit(venue_account(identity), *currency, balance.amount, nullptr);
+    }
+  }
+}
+
+std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required) {
+  const std::int64_t now_ms = now_us() / 1000;
+  const std::string ip(call.peer);
+  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  std::optional<AuthResult<Identity>> result;
+  const auto token = call.params().get_string("access_token");
+  if (token) {
+    result = auth_->validate(token.value, caller, now_ms);
+  } else if (call.session != nullptr && call.session->identity) {
+    // A connection that authenticated stays authenticated (Deribit's connection scope).
+    result = *call.session->identity;
+  } else if (call.reply.is_http) {
+    result = authenticate_http(*auth_, call.http_authorization,
+                               {call.http_method, call.http_uri, call.http_body}, caller, now_ms);
+  } else {
+    respond_error(call.reply, codec::errors::unauthorized, "invalid_token");
+    return std::nullopt;
+  }
+  if (!*result) {
+    const AuthError& error = result->error();
+    if (!error.param.empty()) {
+      respond_param_error(call.reply, error.param, codec::ParamStatus::wrong_type);
+    } else {
+      respond_error(call.reply, error.code, error.reason);
+    }
+    return std::nullopt;
+  }
+  Identity identity = **result;
+  if (!identity.scopes.allows(required)) {
+    respond_error(call.reply, codec::errors::scope_exceeded, "insufficient scope");
+    return std::nullopt;
+  }
+  fund_once(identity);
+  return identity;
+}
+
+// ---- public/auth, private/logout
+// ------------------------------------------------------------------
+
+void Gateway::public_auth(Call& call) {
+  const codec::Params& p = call.params();
+  const auto grant_name = p.get_string("grant_type");
+  if (!grant_name) {
+    respond_param_error(call.reply, "grant_type", grant_name.status);
+    return;
+  }
+  const auto grant = grant_type_named(grant_name.value);
+  if (!grant) {
+    respond_param_error(call.reply, "grant_type", codec::ParamStatus::wrong_type);
+    return;
+  }
+  AuthRequest request;
+  request.grant_type = *grant;
+  auto text = [&p](std::string_view key) {
+    const auto value = p.get_string(key);
+    return value ? value.value : std::string_view();
+  };
+  request.client_id = text("client_id");
+  request.client_secret = text("client_secret");
+  request.signature = text("signature");
+  request.nonce = text("nonce");
+  request.data = text("data");
+  request.refresh_token = text("refresh_token");
+  request.scope = text("scope");
+  if (const auto timestamp = p.get_int64("timestamp")) request.timestamp_ms = timestamp.value;
+  const std::string ip(call.peer);
+  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  const AuthResult<TokenGrant> result = auth_->authenticate(request, caller, now_us() / 1000);
+  if (!result) {
+    const AuthError& error = result.error();
+    if (!error.param.empty()) {
+      respond_param_error(call.reply, error.param, codec::ParamStatus::missing);
+    } else {
+      respond_error(call.reply, error.code, error.reason);
+    }
+    return;
+  }
+  fund_once(result->identity);
+  if (call.session != nullptr) {
+    call.session->identity = result->identity;
+    call.session->authenticated = true;
+  }
+  const std::string_view state = text("state");
+  respond(call.reply, [&](auto& w) {
+    w.begin_object(state.empty() ? 6 : 7);
+    w.key("access_token");
+    w.value(std::string_view(result->access_token));
+    w.key("expires_in");
+    w.value(result->expires_in);
+    w.key("refresh_token");
+    w.value(std::string_view(result->refresh_token));
+    w.key("scope");
+    w.value(std::string_view(result->scope));
+    w.key("token_type");
+    w.value(std::string_view(result->token_type));
+    w.key("enabled_features");
+    w.begin_array(0);
+    w.end_array();
+    if (!state.empty()) {
+      w.key("state");
+      w.value(state);
+    }
+    w.end_object();
+  });
+}
+
+void Gateway::private_logout(Call& call) {
+  const auto token = call.params().get_string("access_token");
+  const std::string ip(call.peer);
+  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  if (token) auth_->logout(token.value, caller, now_us() / 1000);
+  if (call.session != nullptr) {
+    auth_->connection_closed(call.session->id);
+    call.session->identity.reset();
+    call.session->authenticated = false;
+  }
+  respond(call.reply, [](auto& w) { w.value("ok"); });
+}
+
+// ---- orders
+// -----------------------------------------------------------------------------------------
+
+void Gateway::answer_order(const Reply& reply, const sim::OrderResult& result) {
+  if (!result.executed) {
+    respond_error(reply, codec::errors::temporarily_unavailable);
+    return;
+  }
+  if (!result.result.ok()) {
+    respond_error(reply, engine_error(result.result.error));
+    return;
+  }
+  const InstrumentPtr instrument =
+      result.order ? directory_.find(result.order->order.instrument) : nullptr;
+  if (!instrument) {
+    respond_error(reply, codec::errors::order_not_found);
+    return;
+  }
+  respond(reply, [&](auto& w) { write_order_result(w, result, *instrument); });
+}
+
+void Gateway::place_order(Call& call, market::Side side) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  const codec::Params& p = call.params();
+  const auto name = p.get_string("instrument_name");
+  if (!name) {
+    respond_param_error(call.reply, "instrument_name", name.status);
+    return;
+  }
+  const InstrumentPtr instrument = directory_.find(name.value);
+  if (!instrument || !instrument->is_active) {
+    respond_error(call.reply, codec::errors::invalid_or_unsupported_instrument,
+                  std::string(name.value));
+    return;
+  }
+  market::PlaceOrder order;
+  order.account = venue_account(*identity);
+  order.instrument = instrument->id;
+  order.side = side;
+  order.timestamp = now_us() / 1000;
+  auto amount = p.get_double("amount");
+  if (!amount) {
+    // Deribit accepts `contracts` instead of `amount`.
+    if (const auto contracts = p.get_double("contracts")) {
+      amount.status = codec::ParamStatus::ok;
+      amount.value = contracts.value * instrument->contract_size;
+    }
+  }
+  if (!amount) {
+    respond_param_error(call.reply, "amount", amount.status);
+    return;
+  }
+  const auto lots = instrument->exact_lots(amount.value);
+  if (!lots || *lots <= 0) {
+    respond_error(call.reply, codec::errors::invalid_amount,
+                  "amount must be a positive multiple of min_trade_amount");
+    return;
+  }
+  order.amount = *lots;
+  if (const auto type = p.get_string("type"); type && type.value == "market") {
+    order.type = market::OrderType::market;
+  } else if (type && type.value != "limit") {
+    respond_param_error(call.reply, "type", codec::ParamStatus::wrong_type);
+    return;
+  }
+  if (order.type == market::OrderType::limit) {
+    const auto price = p.get_double("price");
+    if (!price) {
+      respond_param_error(call.reply, "price", price.status);
+      return;
+    }
+    const auto ticks = instrument->exact_ticks(price.value);
+    if (!ticks || !instrument->on_tick(*ticks)) {
+      respond_error(call.reply, codec::errors::price_wrong_tick);
+      return;
+    }
+    order.price = *ticks;
+  }
+  if (const auto tif = p.get_string("time_in_force")) {
+    const auto parsed = time_in_force_named(tif.value);
+    if (!parsed) {
+      respond_param_error(call.reply, "time_in_force", codec::ParamStatus::wrong_type);
+      return;
+    }
+    order.time_in_force = *parsed;
+  }
+  order.post_only = p.get_bool("post_only").value;
+  order.reject_post_only = p.get_bool("reject_post_only").value;
+  order.reduce_only = p.get_bool("reduce_only").value;
+  const auto label = p.get_string("label");
+  if (label && label.value.size() > market::kMaxLabel) {
+    respond_param_error(call.reply, "label", codec::ParamStatus::out_of_range);
+    return;
+  }
+  const Reply reply = call.reply;
+  const bool queued = venue_->place(
+      order, std::string(label ? label.value : ""), [this, reply](const sim::OrderResult& result) {
+        auto copy = std::make_shared<sim::OrderResult>(result);
+        on_thread(reply, [this, reply, copy] { answer_order(reply, *copy); });
+      });
+  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+}
+
+void Gateway::private_buy(Call& call) {
+  place_order(call, market::Side::buy);
+}
+
+void Gateway::private_sell(Call& call) {
+  place_order(call, market::Side::sell);
+}
+
+// The order_id parameter ("BTC-123"), or an answered error.
+static std::optional<market::OrderId> order_id_param(Gateway::Call& call, bool& answered) {
+  answered = false;
+  const auto text = call.params().get_string("order_id");
+  if (!text) return std::nullopt;
+  const auto parsed = parse_id(text.value);
+  if (!parsed) return std::nullopt;
+  return parsed->number;
+}
+
+void Gateway::private_edit(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  bool answered = false;
+  const auto order_id = order_id_param(call, answered);
+  if (!order_id) {
+    respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
+    return;
+  }
+  const Reply reply = call.reply;
+  const auto amount = call.params().get_double("amount");
+  const auto price = call.params().get_double("price");
+  if (!amount || !price) {
+    respond_param_error(call.reply, !amount ? "amount" : "price",
+                        !amount ? amount.status : price.status);
+    return;
+  }
+  // Units need the instrument: ask the venue for the order first (it also proves ownership).
+  const market::AccountId account = venue_account(*identity);
+  const bool post_only = call.params().get_bool("post_only").value;
+  const bool queued = venue_->get_order(
+      *order_id, [this, reply, account, order_id, amount = amount.value, price = price.value,
+                  post_only](const std::optional<sim::OwnedOrderUpdate>& order) {
+        if (!order || order->order.account != account) {
+          on_thread(reply, [this, reply] { respond_error(reply, codec::errors::order_not_found); });
+          return;
+        }
+        const InstrumentPtr instrument = directory_.find(order->order.instrument);
+        const auto lots = instrument ? instrument->exact_lots(amount) : std::nullopt;
+        const auto ticks = instrument ? instrument->exact_ticks(price) : std::nullopt;
+        if (!lots || !ticks) {
+          on_thread(reply,
+                    [this, reply] { respond_error(reply, codec::errors::invalid_arguments); });
+          return;
+        }
+        market::EditOrder edit;
+        edit.account = account;
+        edit.order_id = *order_id;
+        edit.amount = *lots;
+        edit.price = *ticks;
+        if (post_only) edit.post_only = true;
+        edit.timestamp = now_us() / 1000;
+        venue_->edit(edit, [this, reply](const sim::OrderResult& result) {
+          auto copy = std::make_shared<sim::OrderResult>(result);
+          on_thread(reply, [this, reply, copy] { answer_order(reply, *copy); });
+        });
+      });
+  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+}
+
+void Gateway::private_cancel(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  bool answered = false;
+  const auto order_id = order_id_param(call, answered);
+  if (!order_id) {
+    respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
+    return;
+  }
+  market::CancelOrder cancel;
+  cancel.account = venue_account(*identity);
+  cancel.order_id = *order_id;
+  cancel.timestamp = now_us() / 1000;
+  const Reply reply = call.reply;
+  const bool queued = venue_->cancel(cancel, [this, reply](const sim::OrderResult& result) {
+    auto copy = std::make_shared<sim::OrderResult>(result);
+    on_thread(reply, [this, reply, copy] {
+      if (!copy->executed || !copy->result.ok() || !copy->order) {
+        answer_order(reply, *copy);
+        return;
+      }
+      const InstrumentPtr instrument = directory_.find(copy->order->order.instrument);
+      respond(reply, [&](auto& w) { write_order(w, *copy->order, *instrument); });
+    });
+  });
+  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+}
+
+void Gateway::private_cancel_all(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  market::CancelAll filter;
+  filter.account = venue_account(*identity);
+  filter.timestamp = now_us() / 1000;
+  const std::string_view method = call.request.method;
+  if (method == "private/cancel_all_by_currency") {
+    const auto currency = call.params().get_string("currency");
+    const auto parsed = currency ? currency_named(currency.value) : std::nullopt;
+    if (!parsed) {
+      respond_param_error(call.reply, "currency",
+                          currency ? codec::ParamStatus::wrong_type : currency.status);
+      return;
+    }
+    filter.currency = parsed;
+    if (const auto kind = call.params().get_string("kind")) {
+      if (kind.value == "future") filter.kind = market::Kind::future;
+      if (kind.value == "option") filter.kind = market::Kind::option;
+    }
+  } else if (method == "private/cancel_all_by_instrument") {
+    const auto name = call.params().get_string("instrument_name");
+    const InstrumentPtr instrument = name ? directory_.find(name.value) : nullptr;
+    if (!instrument) {
+      respond_param_error(call.reply, "instrument_name",
+                          name ? codec::ParamStatus::wrong_type : name.status);
+      return;
+    }
+    filter.instrument = instrument->id;
+  }
+  const Reply reply = call.reply;
+  const bool queued = venue_->cancel_all(filter, [this, reply](const sim::OrderResult& result) {
+    const std::uint32_t count = result.result.count;
+    const bool executed = result.executed;
+    on_thread(reply, [this, reply, count, executed] {
+      if (!executed) {
+        respond_error(reply, codec::errors::temporarily_unavailable);
+        return;
+      }
+      respond(reply, [&](auto& w) { w.value(static_cast<std::int64_t>(count)); });
+    });
+  });
+  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+}
+
+void Gateway::private_get_order_state(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  bool answered = false;
+  const auto order_id = order_id_param(call, answered);
+  if (!order_id) {
+    respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
+    return;
+  }
+  const Reply reply = call.reply;
+  const market::AccountId account = venue_account(*identity);
+  const bool queued = venue_->get_order(
+      *order_id, [this, reply, account](const std::optional<sim::OwnedOrderUpdate>& order) {
+        auto copy = std::make_shared<std::optional<sim::OwnedOrderUpdate>>(order);
+        on_thread(reply, [this, reply, account, copy] {
+          const InstrumentPtr instrument =
+              *copy ? directory_.find((*copy)->order.instrument) : nullptr;
+          if (!*copy || (*copy)->order.account != account || !instrument) {
+            respond_error(reply, codec::errors::order_not_found);
+            return;
+          }
+          respond(reply, [&](auto& w) { write_order(w, **copy, *instrument); });
+        });
+      });
+  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+}
+
+// ---- account
+// ---------------------------------------------------------------------------------------
+
+void Gateway::private_get_positions(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  const auto currency_text = call.params().get_string("currency");
+  const auto currency = currency_text ? currency_named(currency_text.value) : std::nullopt;
+  if (!currency) {
+    respond_param_error(call.reply, "currency",
+                        currency_text ? codec::ParamStatus::wrong_type : currency_text.status);
+    return;
+  }
+  std::optional<market::Kind> kind;
+  if (const auto k = call.params().get_string("kind")) {
+    if (k.value == "future") kind = market::Kind::future;
+    if (k.value == "option") kind = market::Kind::option;
+  }
+  const Reply reply = call.reply;
+  const bool queued = venue_->get_account(
+      venue_account(*identity), *currency,
+      [this, reply, kind](const sim::AccountSnapshot& account) {
+        auto copy = std::make_shared<sim::AccountSnapshot>(account);
+        on_thread(reply, [this, reply, kind, copy] {
+          const double index = directory_.index(copy->currency).price;
+          std::vector<std::pair<const sim::PositionSnapshot*, InstrumentPtr>> rows;
+          for (const sim::PositionSnapshot& p : copy->positions) {
+            InstrumentPtr instrument = directory_.find(p.instrument);
+            if (!instrument || (kind && instrument->kind != *kind)) continue;
+            rows.emplace_back(&p, std::move(instrument));
+          }
+          respond(reply, [&](auto& w) {
+            w.begin_array(rows.size());
+            for (const auto& [p, instrument] : rows) {
+              write_position(w, *p, *instrument, position_context(*instrument, *p, index, nullptr));
+            }
+            w.end_array();
+          });
+        });
+      });
+  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+}
+
+void Gateway::private_get_account_summary(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  const auto currency_text = call.params().get_string("currency");
+  const auto currency = currency_text ? currency_named(currency_text.value) : std::nullopt;
+  if (!currency) {
+    respond_param_error(call.reply, "currency",
+                        currency_text ? codec::ParamStatus::wrong_type : currency_text.status);
+    return;
+  }
+  const Reply reply = call.reply;
+  const bool queued = venue_->get_account(
+      venue_account(*identity), *currency, [this, reply](const sim::AccountSnapshot& account) {
+        auto copy = std::make_shared<sim::AccountSnapshot>(account);
+        on_thread(reply, [this, reply, copy] {
+          respond(reply, [&](auto& w) { write_account_summary(w, *copy); });
+        });
+      });
+  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+}
+
+// ---- private/subscribe
+// ---------------------------------------------------------------------------
+
+void Gateway::private_subscribe(Call& call) {
+  if (call.session == nullptr) {
+    respond_error(call.reply, codec::errors::must_be_websocket_request);
+    return;
+  }
+  const auto identity = authorize(call, ScopeRequirement{ScopeArea::account, Access::read});
+  if (!identity) return;
+  call.session->identity = *identity;
+  call.session->authenticated = true;
+  subscribe_channels(call, true);
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,575 @@
+#include "gateway/publisher.hpp"
+
+#include <chrono>
+#include <span>
+
+#include "codec/json_writer.hpp"
+#include "codec/msgpack_writer.hpp"
+#include "codec/response.hpp"
+#include "gateway/encode.hpp"
+
+namespace gw::gateway {
+
+namespace {
+
+constexpr std::uint64_t kWindowMs = 100;
+constexpr std::size_t kMaxEventsPerPass = 4096;  // then requests and the outbox get a turn
+
+std::uint64_t steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+bool is_book(const ChannelSpec& spec) {
+  return spec.kind == ChannelKind::book;
+}
+
+// The conflated channels a per-instrument event feeds, by interval.
+constexpr std::array<Interval, 2> kConflated = {Interval::ms100, Interval::agg2};
+
+std::string_view kind_name(market::Kind kind) {
+  return kind == market::Kind::option ? "option" : "future";
+}
+
+}  // namespace
+
+Publisher::Publisher(sim::Venue::Consumer& events, Directory& directory, std::size_t threads,
+                     Post post)
+    : events_(events),
+      directory_(directory),
+      threads_(threads),
+      post_(std::move(post)),
+      outbox_(threads) {}
+
+Publisher::~Publisher() {
+  stop();
+}
+
+void Publisher::start() {
+  next_flush_ms_ = steady_ms() + kWindowMs;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Publisher::stop() {
+  stop_.store(true, std::memory_order_release);
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Publisher::starts_with_snapshot(const ChannelSpec& spec) {
+  return spec.kind == ChannelKind::book || spec.kind == ChannelKind::book_grouped;
+}
+
+void Publisher::subscribe(std::size_t thread, std::uint64_t session, const ChannelSpec& spec,
+                          std::string channel, Encoding encoding) {
+  std::lock_guard lock(requests_mutex_);
+  requests_.push_back({true, thread, session, spec, std::move(channel), encoding});
+}
+
+void Publisher::unsubscribe(std::size_t thread, std::string channel, Encoding encoding) {
+  std::lock_guard lock(requests_mutex_);
+  requests_.push_back({false, thread, 0, {}, std::move(channel), encoding});
+}
+
+// The loop: events in order, subscription changes between them, the 100 ms flush, and one post
+// per I/O thread per pass. When idle it naps briefly: a raw notification waits at most that.
+void Publisher::run() {
+  while (!stop_.load(std::memory_order_acquire)) {
+    bool busy = take_requests();
+    std::size_t n = 0;
+    while (n < kMaxEventsPerPass) {
+      sim::VenueEvent* event = events_.queue().peek();
+      if (event == nullptr) break;
+      on_event(*event);
+      events_.queue().pop();
+      ++n;
+    }
+    busy = busy || n > 0;
+    stats_.events.fetch_add(n, std::memory_order_relaxed);
+    if (steady_ms() >= next_flush_ms_) {
+      flush_windows();
+      next_flush_ms_ += kWindowMs;
+      if (next_flush_ms_ < steady_ms()) next_flush_ms_ = steady_ms() + kWindowMs;
+    }
+    post_outbox();
+    if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+bool Publisher::take_requests() {
+  {
+    std::lock_guard lock(requests_mutex_);
+    if (requests_.empty()) return false;
+    taking_.swap(requests_);
+  }
+  for (Request& request : taking_) handle(request);
+  taking_.clear();
+  return true;
+}
+
+void Publisher::handle(Request& request) {
+  auto it = channels_.find(request.channel);
+  if (!request.subscribe) {
+    if (it == channels_.end()) return;
+    Channel& state = it->second;
+    --state.per_thread[request.thread];
+    --state.per_encoding[static_cast<std::size_t>(request.encoding)];
+    if (--state.total <= 0) channels_.erase(it);
+    return;
+  }
+  if (it == channels_.end()) {
+    Channel fresh;
+    fresh.spec = request.spec;
+    fresh.per_thread.assign(threads_, 0);
+    it = channels_.emplace(request.channel, std::move(fresh)).first;
+  }
+  Channel& state = it->second;
+  ++state.per_thread[request.thread];
+  ++state.per_encoding[static_cast<std::size_t>(request.encoding)];
+  ++state.total;
+  if (!starts_with_snapshot(state.spec)) return;
+  PendingSnapshot target{request.thread, request.session, request.channel};
+  // Conflated book channels take snapshots at window boundaries (see the header).
+  if (is_book(state.spec) && state.spec.interval != Interval::raw) {
+    pending_snapshots_.push_back(std::move(target));
+  } else {
+    send_snapshot(target);
+  }
+}
+
+Publisher::Channel* Publisher::find(std::string_view channel) {
+  if (channels_.empty()) return nullptr;
+  const auto it = channels_.find(channel);
+  return it == channels_.end() ? nullptr : &it->second;
+}
+
+Publisher::Replica* Publisher::replica(market::InstrumentId id) {
+  if (id >= replicas_.size()) return nullptr;
+  Replica& r = replicas_[id];
+  return r.instrument ? &r : nullptr;
+}
+
+// ---- events -----------------------------------------------------------------------------------
+
+void Publisher::on_event(const sim::VenueEvent& event) {
+  std::visit(
+      [this](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, sim::OwnedBookChange>) {
+          on_book_change(e);
+        } else if constexpr (std::is_same_v<T, market::Trade>) {
+          on_trade(e);
+        } else if constexpr (std::is_same_v<T, sim::Ticker>) {
+          on_ticker(e);
+        } else if constexpr (std::is_same_v<T, market::IndexPrice>) {
+          directory_.set_index(e.currency, e.price, e.timestamp);
+          name_scratch_ = "deribit_price_index.";
+          name_scratch_ += e.currency == market::Currency::BTC ? "btc_usd" : "eth_usd";
+          if (const Channel* state = find(name_scratch_)) {
+            broadcast(*state,
+                      make(name_scratch_, *state, [&](auto& w) { write_index_price(w, e); }));
+          }
+        } else if constexpr (std::is_same_v<T, sim::OwnedOrderUpdate>) {
+          on_order_update(e);
+        } else if constexpr (std::is_same_v<T, market::PortfolioUpdate>) {
+          on_portfolio(e);
+        } else if constexpr (std::is_same_v<T, sim::SurfaceSnapshot>) {
+          on_surface(e);
+        } else if constexpr (std::is_same_v<T, sim::Block>) {
+          name_scratch_ = "chain." + std::string(market::to_string(e.currency)) + ".blocks";
+          if (const Channel* state = find(name_scratch_)) {
+            broadcast(*state, make(name_scratch_, *state, [&](auto& w) { write_block(w, e); }));
+          }
+        } else if constexpr (std::is_same_v<T, sim::Transfer>) {
+          name_scratch_ = "chain." + std::string(market::to_string(e.currency)) + ".transfers";
+          if (const Channel* state = find(name_scratch_)) {
+            broadcast(*state, make(name_scratch_, *state, [&](auto& w) { write_transfer(w, e); }));
+          }
+        } else if constexpr (std::is_same_v<T, sim::InstrumentListed>) {
+          directory_.add(e.instrument);
+          if (replicas_.size() <= e.instrument->id) replicas_.resize(e.instrument->id + 1);
+          replicas_[e.instrument->id].instrument = e.instrument;
+        } else if constexpr (std::is_same_v<T, sim::InstrumentClosed>) {
+          directory_.close(e.instrument);
+        } else if constexpr (std::is_same_v<T, sim::StreamGap>) {
+          // Events were dropped: the replicas may be stale. The venue waits before it drops,
+          // and this thread only encodes, so this is not expected; it is counted (metrics).
+          stats_.stream_gaps.fetch_add(1, std::memory_order_relaxed);
+        }
+      },
+      event);
+}
+
+void Publisher::on_book_change(const sim::OwnedBookChange& change) {
+  Replica* r = replica(change.instrument);
+  if (r == nullptr) return;
+  auto apply = [](auto& side, auto& window, std::span<const market::LevelUpdate> updates) {
+    for (const market::LevelUpdate& u : updates) {
+      const auto level = side.find(u.price);
+      window.try_emplace(u.price, level == side.end() ? 0 : level->second);
+      if (u.amount == 0) {
+        if (level != side.end()) side.erase(level);
+      } else {
+        side[u.price] = u.amount;
+      }
+    }
+  };
+  apply(r->bids, r->window_bids, change.bids.span());
+  apply(r->asks, r->window_asks, change.asks.span());
+  r->change_id = change.change_id;
+  r->checksum = change.checksum;
+  r->timestamp = change.timestamp;
+  name_scratch_ = "book." + r->instrument->name + ".raw";
+  if (const Channel* state = find(name_scratch_)) {
+    broadcast(*state, make(name_scratch_, *state,
+                           [&](auto& w) { write_book_change(w, change, *r->instrument, false); }));
+  }
+}
+
+void Publisher::on_trade(const market::Trade& trade) {
+  Replica* r = replica(trade.instrument);
+  if (r == nullptr) return;
+  const market::Instrument& instrument = *r->instrument;
+  on_user_trade(trade, instrument);
+  const std::string currency(market::to_string(instrument.currency));
+  const std::string kind(kind_name(instrument.kind));
+  const std::array<std::string, 5> prefixes = {
+      "trades." + instrument.name + ".", "trades." + kind + "." + currency + ".",
+      "trades.any." + currency + ".", "trades." + kind + ".any.", "trades.any.any."};
+  for (const std::string& prefix : prefixes) {
+    name_scratch_ = prefix + "raw";
+    if (const Channel* state = find(name_scratch_)) {
+      broadcast(*state, make(name_scratch_, *state, [&](auto& w) {
+        w.begin_array(1);
+        write_trade(w, trade, instrument);
+        w.end_array();
+      }));
+    }
+    for (Interval interval : kConflated) {
+      name_scratch_ = prefix;
+      name_scratch_ += to_string(interval);
+      if (Channel* state = find(name_scratch_)) state->pending_trades.push_back(trade);
+    }
+  }
+}
+
+void Publisher::on_surface(const sim::SurfaceSnapshot& surface) {
+  const std::string prefix = "volsurface." + std::string(market::to_string(surface.currency)) + ".";
+  std::optional<SurfaceView> view;  // computed once, for all intervals
+  for (Interval interval : {Interval::raw, Interval::ms100, Interval::agg2}) {
+    name_scratch_ = prefix + std::string(to_string(interval));
+    const Channel* state = find(name_scratch_);
+    if (state == nullptr) continue;
+    if (!view) view = make_surface_view(surface);
+    broadcast(*state,
+              make(name_scratch_, *state, [&](auto& w) { write_surface(w, surface, *view); }));
+  }
+}
+
+// markprice.options.{index}: every option's mark and IV, once a second (the tickers' cadence).
+void Publisher::flush_markprices() {
+  for (market::Currency currency : market::kCurrencies) {
+    name_scratch_ = currency == market::Currency::BTC ? "markprice.options.btc_usd"
+                                                      : "markprice.options.eth_usd";
+    const Channel* state = find(name_scratch_);
+    if (state == nullptr) continue;
+    std::vector<OptionMark> marks;
+    for (const Replica& r : replicas_) {
+      if (!r.instrument || !r.ticker || r.instrument->kind != market::Kind::option ||
+          r.instrument->currency != currency || !r.instrument->is_active)
+        continue;
+      marks.push_back(option_mark(*r.ticker, *r.instrument));
+    }
+    broadcast(*state, make(name_scratch_, *state, [&](auto& w) { write_markprices(w, marks); }));
+  }
+}
+
+void Publisher::on_ticker(const sim::Ticker& ticker) {
+  Replica* r = replica(ticker.instrument);
+  if (r == nullptr) return;
+  r->ticker = ticker;
+  r->ticker_dirty = true;
+  name_scratch_ = "ticker." + r->instrument->name + ".raw";
+  if (const Channel* state = find(name_scratch_)) {
+    broadcast(*state, make(name_scratch_, *state,
+                           [&](auto& w) { write_ticker(w, ticker, *r->instrument); }));
+  }
+}
+
+// ---- private channels (user.*) ------------------------------------------------------------------
+
+namespace {
+
+// The names of the private channels of `what` ("orders" or "trades") an event of `instrument`
+// feeds: per instrument and per kind/currency with "any", raw and 100ms.
+std::vector<std::string> user_channels(std::string_view what,
+                                       const market::Instrument& instrument) {
+  const std::string prefix = "user." + std::string(what) + ".";
+  const std::string currency(market::to_string(instrument.currency));
+  const std::string kind(kind_name(instrument.kind));
+  std::vector<std::string> names;
+  for (std::string_view interval : {"raw", "100ms", "agg2"}) {
+    const std::string tail = "." + std::string(interval);
+    names.push_back(prefix + instrument.name + tail);
+    for (const std::string& k : {kind, std::string("any")}) {
+      for (const std::string& c : {currency, std::string("any")}) {
+        names.push_back(prefix + k + "." + c + tail);
+      }
+    }
+  }
+  return names;
+}
+
+bool is_raw(std::string_view channel) {
+  return channel.size() >= 4 && channel.substr(channel.size() - 4) == ".raw";
+}
+
+}  // namespace
+
+template <class WriteData>
+void Publisher::to_account(market::AccountId account, std::span<const std::string> channels,
+                           WriteData&& write_data) {
+  if (channels_.empty()) return;
+  const std::string prefix = std::to_string(account) + "|";
+  for (const std::string& channel : channels) {
+    const std::string route = prefix + channel;
+    const Channel* state = find(route);
+    if (state == nullptr) continue;
+    broadcast(*state, make_routed(route, channel, *state,
+                                  [&](auto& w) { write_data(w, is_raw(channel)); }));
+  }
+}
+
+void Publisher::on_order_update(const sim::OwnedOrderUpdate& update) {
+  Replica* r = replica(update.order.instrument);
+  if (r == nullptr || channels_.empty()) return;
+  const auto names = user_channels("orders", *r->instrument);
+  // .raw sends the order object; the conflated intervals an array of orders (Deribit).
+  to_account(update.order.account, names, [&](auto& w, bool raw) {
+    if (!raw) w.begin_array(1);
+    write_order(w, update, *r->instrument);
+    if (!raw) w.end_array();
+  });
+}
+
+void Publisher::on_user_trade(const market::Trade& trade, const market::Instrument& instrument) {
+  if (channels_.empty()) return;
+  const auto names = user_channels("trades", instrument);
+  for (const auto& party :
+       {std::pair{trade.taker, Liquidity::taker}, std::pair{trade.maker, Liquidity::maker}}) {
+    const Liquidity liquidity = party.second;  // clang 14 cannot capture structured bindings
+    to_account(party.first, names, [&](auto& w, bool) {
+      w.begin_array(1);
+      write_user_trade(w, trade, instrument, liquidity, TradeOrder{});
+      w.end_array();
+    });
+  }
+}
+
+void Publisher::on_portfolio(const market::PortfolioUpdate& update) {
+  if (channels_.empty()) return;
+  const std::string upper(market::to_string(update.currency));
+  std::string lower = upper;
+  for (char& c : lower) c = static_cast<char>(c | 0x20);
+  const std::array<std::string, 2> names = {"user.portfolio." + upper, "user.portfolio." + lower};
+  to_account(update.account, names, [&](auto& w, bool) { write_portfolio(w, update); });
+}
+
+// ---- the 100 ms window
+// ---------------------------------------------------------------------------
+
+void Publisher::flush_windows() {
+  for (Replica& r : replicas_) {
+    if (!r.instrument) continue;
+    if (!r.window_bids.empty() || !r.window_asks.empty()) flush_book_window(r);
+    if (r.ticker_dirty) {
+      r.ticker_dirty = false;
+      for (Interval interval : kConflated) {
+        name_scratch_ = "ticker." + r.instrument->name + "." + std::string(to_string(interval));
+        if (const Channel* state = find(name_scratch_)) {
+          broadcast(*state, make(name_scratch_, *state,
+                                 [&](auto& w) { write_ticker(w, *r.ticker, *r.instrument); }));
+        }
+      }
+    }
+  }
+  for (auto& [name, state] : channels_) {
+    if (state.pending_trades.empty()) continue;
+    std::vector<market::Trade> trades;
+    trades.swap(state.pending_trades);
+    broadcast(state, make(name, state, [&](auto& w) {
+                w.begin_array(trades.size());
+                for (const market::Trade& trade : trades) {
+                  Replica* r = replica(trade.instrument);
+                  write_trade(w, trade, *r->instrument);
+                }
+                w.end_array();
+              }));
+  }
+  if (++flushes_ % 10 == 0) flush_markprices();
+  // Snapshots for conflated book channels, now that every window is flushed.
+  std::vector<PendingSnapshot> pending;
+  pending.swap(pending_snapshots_);
+  for (const PendingSnapshot& target : pending) send_snapshot(target);
+}
+
+void Publisher::flush_book_window(Replica& r) {
+  // Each touched level's net change over the window; a level back where it started is left out.
+  auto net = [](const auto& side, const std::map<market::Ticks, market::Lots>& window,
+                std::vector<market::LevelUpdate>& out, bool best_first_descending) {
+    out.clear();
+    for (const auto& [price, before] : window) {
+      const auto now_it = side.find(price);
+      const market::Lots now = now_it == side.end() ? 0 : now_it->second;
+      if (now == before) continue;
+      const auto action = before == 0 ? market::BookAction::add
+                          : now == 0  ? market::BookAction::remove
+                                      : market::BookAction::change;
+      out.push_back({price, now, action});
+    }
+    if (best_first_descending) std::reverse(out.begin(), out.end());
+  };
+  std::vector<market::LevelUpdate> bids, asks;
+  net(r.bids, r.window_bids, bids,
+      true);  // the window map is ascending: bids best first = reversed
+  net(r.asks, r.window_asks, asks, false);
+  r.window_bids.clear();
+  r.window_asks.clear();
+  const bool changed = !bids.empty() || !asks.empty();
+  for (Interval interval : kConflated) {
+    name_scratch_ = "book." + r.instrument->name + "." + std::string(to_string(interval));
+    Channel* state = find(name_scratch_);
+    if (state == nullptr || !changed) continue;
+    sim::OwnedBookChange change;
+    change.timestamp = r.timestamp;
+    change.instrument = r.instrument->id;
+    change.change_id = r.change_id;
+    change.prev_change_id = state->last_change_id;
+    change.checksum = r.checksum;
+    change.bids.assign(bids);
+    change.asks.assign(asks);
+    state->last_change_id = r.change_id;
+    broadcast(*state, make(name_scratch_, *state,
+                           [&](auto& w) { write_book_change(w, change, *r.instrument, false); }));
+  }
+  // Grouped views: the whole window, re-sent when anything in the book moved.
+  for (auto& [name, state] : channels_) {
+    if (state.spec.kind != ChannelKind::book_grouped || state.spec.instrument != r.instrument->name)
+      continue;
+    PendingSnapshot all{SIZE_MAX, 0, name};
+    send_snapshot(all);
+  }
+}
+
+// A snapshot (book channels) or the current grouped view, to one session (or, with thread ==
+// SIZE_MAX, to every subscriber of a grouped channel).
+void Publisher::send_snapshot(const PendingSnapshot& target) {
+  Channel* state = find(target.channel);
+  if (state == nullptr) return;  // unsubscribed meanwhile
+  InstrumentPtr instrument = directory_.find(state->spec.instrument);
+  Replica* r = instrument ? replica(instrument->id) : nullptr;
+  if (r == nullptr) return;
+  NotificationPtr message;
+  if (state->spec.kind == ChannelKind::book) {
+    sim::OwnedBookChange snapshot;
+    snapshot.timestamp = r->timestamp;
+    snapshot.instrument = r->instrument->id;
+    snapshot.change_id = r->change_id;
+    snapshot.checksum = r->checksum;
+    std::vector<market::LevelUpdate> bids, asks;
+    for (const auto& [price, amount] : r->bids)
+      bids.push_back({price, amount, market::BookAction::add});
+    for (const auto& [price, amount] : r->asks)
+      asks.push_back({price, amount, market::BookAction::add});
+    snapshot.bids.assign(bids);
+    snapshot.asks.assign(asks);
+    if (state->spec.interval != Interval::raw) state->last_change_id = r->change_id;
+    message = make(target.channel, *state,
+                   [&](auto& w) { write_book_change(w, snapshot, *r->instrument, true); });
+  } else {
+    const market::Ticks group =
+        state->spec.group <= 0
+            ? 1
+            : std::max<market::Ticks>(
+                  1, r->instrument->to_ticks(static_cast<double>(state->spec.group)));
+    const auto depth = static_cast<std::size_t>(state->spec.depth);
+    std::vector<market::PriceLevel> bids, asks;
+    for (const auto& [price, amount] : r->bids) {
+      const market::Ticks p = price / group * group;  // bids round down
+      if (!bids.empty() && bids.back().price == p) {
+        bids.back().amount += amount;
+      } else if (bids.size() < depth) {
+        bids.push_back({p, amount});
+      } else {
+        break;
+      }
+    }
+    for (const auto& [price, amount] : r->asks) {
+      const market::Ticks p = (price + group - 1) / group * group;  // asks round up
+      if (!asks.empty() && asks.back().price == p) {
+        asks.back().amount += amount;
+      } else if (asks.size() < depth) {
+        asks.push_back({p, amount});
+      } else {
+        break;
+      }
+    }
+    message = make(target.channel, *state, [&](auto& w) {
+      write_grouped_book(w, *r->instrument, r->change_id, r->timestamp, bids, asks);
+    });
+  }
+  if (target.thread == SIZE_MAX) {
+    broadcast(*state, std::move(message));
+  } else {
+    deliver(target.thread, target.session, std::move(message));
+  }
+}
+
+// ---- encoding and delivery ----------------------------------------------------------------------
+
+template <class WriteData>
+NotificationPtr Publisher::make_routed(std::string_view route, std::string_view channel,
+                                       const Channel& state, WriteData&& write_data) {
+  auto message = std::make_shared<Notification>();
+  message->channel = std::string(route);
+  auto bytes = [](const std::string& s) {
+    return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  };
+  if (state.per_encoding[static_cast<std::size_t>(Encoding::json)] > 0) {
+    json_scratch_.clear();
+    codec::JsonWriter w(json_scratch_);
+    codec::write_notification(w, channel, write_data);
+    message->frames[0] =
+        std::make_shared<ws::PreparedMessage>(ws::MessageType::text, bytes(json_scratch_));
+  }
+  if (state.per_encoding[static_cast<std::size_t>(Encoding::msgpack)] > 0) {
+    msgpack_scratch_.clear();
+    codec::MsgpackWriter w(msgpack_scratch_);
+    codec::write_notification(w, channel, write_data);
+    message->frames[1] =
+        std::make_shared<ws::PreparedMessage>(ws::MessageType::binary, bytes(msgpack_scratch_));
+  }
+  stats_.notifications.fetch_add(1, std::memory_order_relaxed);
+  return message;
+}
+
+void Publisher::broadcast(const Channel& state, NotificationPtr message) {
+  for (std::size_t t = 0; t < threads_; ++t) {
+    if (state.per_thread[t] > 0) outbox_[t].push_back({message, 0});
+  }
+}
+
+void Publisher::deliver(std::size_t thread, std::uint64_t session, NotificationPtr message) {
+  outbox_[thread].push_back({std::move(message), session});
+}
+
+void Publisher::post_outbox() {
+  for (std::size_t t = 0; t < threads_; ++t) {
+    if (outbox_[t].empty()) continue;
+    std::vector<Delivery> batch;
+    batch.swap(outbox_[t]);
+    post_(t, std::move(batch));
+  }
+}
+
+}  // namespace gw::gateway

@@ -1,0 +1,60 @@
+// Tickers (ticker.{instrument}.{interval}): the book's best levels, the mark, and for options
+// the bid/ask/mark implied volatilities and Greeks in Deribit's units, all from one set of
+// inputs so they agree with each other:
+//
+//  - mark = the model's fair value clamped into [best bid, best ask] (a side that is empty
+//    does not clamp). Without noise orders inside the makers' quotes the clamp does nothing; with
+//    them, the mark never lies outside the market, as on Deribit's options.
+//  - bid_iv, ask_iv, mark_iv = the implied vols of those coin prices on the forward
+//    (pricing::deribit_implied_vol); a price below intrinsic value has no vol: its IV is 0, and
+//    a mark there takes the model's vol. So bid_iv ≤ mark_iv ≤ ask_iv whenever both sides exist.
+//  - Greeks = pricing::deribit_greeks at mark_iv, underlying_price = the forward.
+#pragma once
+
+#include <array>
+
+#include "market/book.hpp"
+#include "market/instrument.hpp"
+#include "sim/sim_events.hpp"
+
+namespace gw::sim {
+
+// 24-hour trade statistics of one instrument in hourly buckets.
+class TradeStats {
+ public:
+  void on_trade(TimestampMs t, Ticks price, Lots amount, double usd);
+  TickerStats stats(TimestampMs now) const;
+  Ticks last_price() const { return last_; }
+
+ private:
+  struct Bucket {
+    std::int64_t hour = -1;
+    Ticks open = 0;
+    Ticks high = 0;
+    Ticks low = 0;
+    Lots volume = 0;
+    double usd = 0;
+  };
+  std::array<Bucket, 25> buckets_{};
+  Ticks last_ = 0;
+};
+
+struct TickerInputs {
+  double fair = 0;   // the model's price in the instrument's units
+  double index = 0;  // USD
+  // Options.
+  double forward = 0;
+  double years = 0;
+  double model_vol = 0;  // σ as a fraction
+  InstrumentId underlying_future = 0;
+  // Perpetuals.
+  double current_funding = 0;
+  double funding_8h = 0;
+  double interest_value = 0;
+};
+
+Ticker make_ticker(const market::Instrument& instrument, const market::Book& book,
+                   const TickerInputs& in, const TradeStats& stats, Lots open_interest,
+                   TimestampMs now);
+
+}  // namespace gw::sim
