@@ -155,6 +155,15 @@ class Gateway : public ws::WebSocketHandler {
   void send_bytes(const Reply& reply, const std::string& bytes, bool is_error);
   // Runs `task` on the reply's I/O thread (venue callbacks come from the venue thread).
   void on_thread(const Reply& reply, std::function<void()> task);
+  // A venue callback that copies its result, goes back to the reply's I/O thread and runs
+  // `then(result)` there (gateway_internal.hpp).
+  template <class Result, class Then>
+  std::function<void(const Result&)> back_on_io(const Reply& reply, Then then);
+  // A command the venue's queue refused is answered at once.
+  void check_queued(const Reply& reply, bool queued);
+  // Required parameters: a listed instrument, a currency. The error is answered when absent.
+  InstrumentPtr instrument_param(const Call& call);
+  std::optional<market::Currency> currency_param(const Call& call);
 
   // Fan-out on the I/O threads.
   void deliver(std::size_t thread, std::vector<Delivery>& deliveries);

@@ -116,4 +116,12 @@ void Gateway::respond(const Reply& reply, F&& write_value) {
   send_bytes(reply, io.out, false);
 }
 
+template <class Result, class Then>
+std::function<void(const Result&)> Gateway::back_on_io(const Reply& reply, Then then) {
+  return [this, reply, then = std::move(then)](const Result& result) {
+    auto copy = std::make_shared<Result>(result);
+    on_thread(reply, [then, copy] { then(*copy); });
+  };
+}
+
 }  // namespace gw::gateway

@@ -179,18 +179,37 @@ void Gateway::public_get_instruments(Call& call) {
   });
 }
 
-void Gateway::public_get_instrument(Call& call) {
+InstrumentPtr Gateway::instrument_param(const Call& call) {
   const auto name = call.params().get_string("instrument_name");
   if (!name) {
     respond_param_error(call.reply, "instrument_name", name.status);
-    return;
+    return nullptr;
   }
-  const InstrumentPtr instrument = directory_.find(name.value);
+  InstrumentPtr instrument = directory_.find(name.value);
   if (!instrument) {
     respond_error(call.reply, codec::errors::invalid_or_unsupported_instrument,
                   std::string(name.value));
-    return;
   }
+  return instrument;
+}
+
+std::optional<market::Currency> Gateway::currency_param(const Call& call) {
+  const auto text = call.params().get_string("currency");
+  const auto currency = text ? currency_of(text.value) : std::nullopt;
+  if (!currency) {
+    respond_param_error(call.reply, "currency",
+                        text ? codec::ParamStatus::wrong_type : text.status);
+  }
+  return currency;
+}
+
+void Gateway::check_queued(const Reply& reply, bool queued) {
+  if (!queued) respond_error(reply, codec::errors::matching_engine_queue_full);
+}
+
+void Gateway::public_get_instrument(Call& call) {
+  const InstrumentPtr instrument = instrument_param(call);
+  if (!instrument) return;
   respond(call.reply, [&](auto& w) { write_instrument(w, *instrument); });
 }
 
@@ -219,11 +238,6 @@ void Gateway::public_get_index_price(Call& call) {
 // ---- books and tickers (answered by the venue thread) -------------------------------------------
 
 void Gateway::public_get_order_book(Call& call) {
-  const auto name = call.params().get_string("instrument_name");
-  if (!name) {
-    respond_param_error(call.reply, "instrument_name", name.status);
-    return;
-  }
   std::int64_t depth = 20;
   if (const auto d = call.params().get_int64("depth")) {
     depth = d.value;
@@ -235,57 +249,39 @@ void Gateway::public_get_order_book(Call& call) {
     respond_param_error(call.reply, "depth", d.status);
     return;
   }
-  const InstrumentPtr instrument = directory_.find(name.value);
-  if (!instrument) {
-    respond_error(call.reply, codec::errors::invalid_or_unsupported_instrument,
-                  std::string(name.value));
-    return;
-  }
+  const InstrumentPtr instrument = instrument_param(call);
+  if (!instrument) return;
   const Reply reply = call.reply;
-  const bool queued = venue_->get_book(
-      instrument->id, static_cast<std::size_t>(depth),
-      [this, reply, instrument](const sim::BookSnapshot& book) {
-        auto copy = std::make_shared<sim::BookSnapshot>(book);
-        on_thread(reply, [this, reply, instrument, copy] {
-          if (!copy->found) {
-            respond_error(reply, codec::errors::invalid_or_unsupported_instrument,
-                          instrument->name);
-            return;
-          }
-          respond(reply, [&](auto& w) { write_order_book(w, *copy, *instrument); });
-        });
-      });
-  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+  check_queued(
+      reply, venue_->get_book(
+                 instrument->id, static_cast<std::size_t>(depth),
+                 back_on_io<sim::BookSnapshot>(reply, [this, reply, instrument](const auto& book) {
+                   if (!book.found) {
+                     respond_error(reply, codec::errors::invalid_or_unsupported_instrument,
+                                   instrument->name);
+                     return;
+                   }
+                   respond(reply, [&](auto& w) { write_order_book(w, book, *instrument); });
+                 })));
 }
 
 void Gateway::public_ticker(Call& call) {
-  const auto name = call.params().get_string("instrument_name");
-  if (!name) {
-    respond_param_error(call.reply, "instrument_name", name.status);
-    return;
-  }
-  const InstrumentPtr instrument = directory_.find(name.value);
-  if (!instrument) {
-    respond_error(call.reply, codec::errors::invalid_or_unsupported_instrument,
-                  std::string(name.value));
-    return;
-  }
+  const InstrumentPtr instrument = instrument_param(call);
+  if (!instrument) return;
   const Reply reply = call.reply;
-  const bool queued =
-      venue_->get_book(instrument->id, 1, [this, reply, instrument](const sim::BookSnapshot& book) {
-        auto ticker = std::make_shared<sim::Ticker>(
-            book.ticker ? *book.ticker : ticker_from_book(book, *instrument));
-        const bool found = book.found;
-        on_thread(reply, [this, reply, instrument, ticker, found] {
-          if (!found) {
-            respond_error(reply, codec::errors::invalid_or_unsupported_instrument,
-                          instrument->name);
-            return;
-          }
-          respond(reply, [&](auto& w) { write_ticker(w, *ticker, *instrument); });
-        });
-      });
-  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+  check_queued(
+      reply, venue_->get_book(
+                 instrument->id, 1,
+                 back_on_io<sim::BookSnapshot>(reply, [this, reply, instrument](const auto& book) {
+                   if (!book.found) {
+                     respond_error(reply, codec::errors::invalid_or_unsupported_instrument,
+                                   instrument->name);
+                     return;
+                   }
+                   const sim::Ticker ticker =
+                       book.ticker ? *book.ticker : ticker_from_book(book, *instrument);
+                   respond(reply, [&](auto& w) { write_ticker(w, ticker, *instrument); });
+                 })));
 }
 
 // ---- subscriptions ------------------------------------------------------------------------------

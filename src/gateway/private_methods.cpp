@@ -194,15 +194,10 @@ void Gateway::place_order(Call& call, market::Side side) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
   const codec::Params& p = call.params();
-  const auto name = p.get_string("instrument_name");
-  if (!name) {
-    respond_param_error(call.reply, "instrument_name", name.status);
-    return;
-  }
-  const InstrumentPtr instrument = directory_.find(name.value);
-  if (!instrument || !instrument->is_active) {
-    respond_error(call.reply, codec::errors::invalid_or_unsupported_instrument,
-                  std::string(name.value));
+  const InstrumentPtr instrument = instrument_param(call);
+  if (!instrument) return;
+  if (!instrument->is_active) {
+    respond_error(call.reply, codec::errors::invalid_or_unsupported_instrument, instrument->name);
     return;
   }
   market::PlaceOrder order;
@@ -281,9 +276,8 @@ void Gateway::private_sell(Call& call) {
   place_order(call, market::Side::sell);
 }
 
-// The order_id parameter ("BTC-123"), or an answered error.
-static std::optional<market::OrderId> order_id_param(Gateway::Call& call, bool& answered) {
-  answered = false;
+// The order_id parameter ("BTC-123"); nullopt when missing or malformed.
+static std::optional<market::OrderId> order_id_param(const Gateway::Call& call) {
   const auto text = call.params().get_string("order_id");
   if (!text) return std::nullopt;
   const auto parsed = parse_id(text.value);
@@ -294,8 +288,7 @@ static std::optional<market::OrderId> order_id_param(Gateway::Call& call, bool& 
 void Gateway::private_edit(Call& call) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
-  bool answered = false;
-  const auto order_id = order_id_param(call, answered);
+  const auto order_id = order_id_param(call);
   if (!order_id) {
     respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
     return;
@@ -333,19 +326,16 @@ void Gateway::private_edit(Call& call) {
         edit.price = *ticks;
         if (post_only) edit.post_only = true;
         edit.timestamp = now_us() / 1000;
-        venue_->edit(edit, [this, reply](const sim::OrderResult& result) {
-          auto copy = std::make_shared<sim::OrderResult>(result);
-          on_thread(reply, [this, reply, copy] { answer_order(reply, *copy); });
-        });
+        venue_->edit(edit, back_on_io<sim::OrderResult>(
+                               reply, [this, reply](const auto& r) { answer_order(reply, r); }));
       });
-  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+  check_queued(call.reply, queued);
 }
 
 void Gateway::private_cancel(Call& call) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
-  bool answered = false;
-  const auto order_id = order_id_param(call, answered);
+  const auto order_id = order_id_param(call);
   if (!order_id) {
     respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
     return;
@@ -355,18 +345,16 @@ void Gateway::private_cancel(Call& call) {
   cancel.order_id = *order_id;
   cancel.timestamp = now_us() / 1000;
   const Reply reply = call.reply;
-  const bool queued = venue_->cancel(cancel, [this, reply](const sim::OrderResult& result) {
-    auto copy = std::make_shared<sim::OrderResult>(result);
-    on_thread(reply, [this, reply, copy] {
-      if (!copy->executed || !copy->result.ok() || !copy->order) {
-        answer_order(reply, *copy);
-        return;
-      }
-      const InstrumentPtr instrument = directory_.find(copy->order->order.instrument);
-      respond(reply, [&](auto& w) { write_order(w, *copy->order, *instrument); });
-    });
-  });
-  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+  auto answer = [this, reply](const sim::OrderResult& result) {
+    const InstrumentPtr instrument =
+        result.order ? directory_.find(result.order->order.instrument) : nullptr;
+    if (!result.executed || !result.result.ok() || !instrument) {
+      answer_order(reply, result);
+      return;
+    }
+    respond(reply, [&](auto& w) { write_order(w, *result.order, *instrument); });
+  };
+  check_queued(reply, venue_->cancel(cancel, back_on_io<sim::OrderResult>(reply, answer)));
 }
 
 void Gateway::private_cancel_all(Call& call) {
@@ -377,68 +365,48 @@ void Gateway::private_cancel_all(Call& call) {
   filter.timestamp = now_us() / 1000;
   const std::string_view method = call.request.method;
   if (method == "private/cancel_all_by_currency") {
-    const auto currency = call.params().get_string("currency");
-    const auto parsed = currency ? currency_named(currency.value) : std::nullopt;
-    if (!parsed) {
-      respond_param_error(call.reply, "currency",
-                          currency ? codec::ParamStatus::wrong_type : currency.status);
-      return;
-    }
-    filter.currency = parsed;
+    filter.currency = currency_param(call);
+    if (!filter.currency) return;
     if (const auto kind = call.params().get_string("kind")) {
       if (kind.value == "future") filter.kind = market::Kind::future;
       if (kind.value == "option") filter.kind = market::Kind::option;
     }
   } else if (method == "private/cancel_all_by_instrument") {
-    const auto name = call.params().get_string("instrument_name");
-    const InstrumentPtr instrument = name ? directory_.find(name.value) : nullptr;
-    if (!instrument) {
-      respond_param_error(call.reply, "instrument_name",
-                          name ? codec::ParamStatus::wrong_type : name.status);
-      return;
-    }
+    const InstrumentPtr instrument = instrument_param(call);
+    if (!instrument) return;
     filter.instrument = instrument->id;
   }
   const Reply reply = call.reply;
-  const bool queued = venue_->cancel_all(filter, [this, reply](const sim::OrderResult& result) {
-    const std::uint32_t count = result.result.count;
-    const bool executed = result.executed;
-    on_thread(reply, [this, reply, count, executed] {
-      if (!executed) {
-        respond_error(reply, codec::errors::temporarily_unavailable);
-        return;
-      }
-      respond(reply, [&](auto& w) { w.value(static_cast<std::int64_t>(count)); });
-    });
-  });
-  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+  auto answer = [this, reply](const sim::OrderResult& result) {
+    if (!result.executed) {
+      respond_error(reply, codec::errors::temporarily_unavailable);
+      return;
+    }
+    respond(reply, [&](auto& w) { w.value(static_cast<std::int64_t>(result.result.count)); });
+  };
+  check_queued(reply, venue_->cancel_all(filter, back_on_io<sim::OrderResult>(reply, answer)));
 }
 
 void Gateway::private_get_order_state(Call& call) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
-  bool answered = false;
-  const auto order_id = order_id_param(call, answered);
+  const auto order_id = order_id_param(call);
   if (!order_id) {
     respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
     return;
   }
   const Reply reply = call.reply;
   const market::AccountId account = venue_account(*identity);
-  const bool queued = venue_->get_order(
-      *order_id, [this, reply, account](const std::optional<sim::OwnedOrderUpdate>& order) {
-        auto copy = std::make_shared<std::optional<sim::OwnedOrderUpdate>>(order);
-        on_thread(reply, [this, reply, account, copy] {
-          const InstrumentPtr instrument =
-              *copy ? directory_.find((*copy)->order.instrument) : nullptr;
-          if (!*copy || (*copy)->order.account != account || !instrument) {
-            respond_error(reply, codec::errors::order_not_found);
-            return;
-          }
-          respond(reply, [&](auto& w) { write_order(w, **copy, *instrument); });
-        });
-      });
-  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+  using Order = std::optional<sim::OwnedOrderUpdate>;
+  auto answer = [this, reply, account](const Order& order) {
+    const InstrumentPtr instrument = order ? directory_.find(order->order.instrument) : nullptr;
+    if (!order || order->order.account != account || !instrument) {
+      respond_error(reply, codec::errors::order_not_found);  // another account's: not found
+      return;
+    }
+    respond(reply, [&](auto& w) { write_order(w, *order, *instrument); });
+  };
+  check_queued(reply, venue_->get_order(*order_id, back_on_io<Order>(reply, answer)));
 }
 
 // ---- account
@@ -447,62 +415,45 @@ void Gateway::private_get_order_state(Call& call) {
 void Gateway::private_get_positions(Call& call) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
-  const auto currency_text = call.params().get_string("currency");
-  const auto currency = currency_text ? currency_named(currency_text.value) : std::nullopt;
-  if (!currency) {
-    respond_param_error(call.reply, "currency",
-                        currency_text ? codec::ParamStatus::wrong_type : currency_text.status);
-    return;
-  }
+  const auto currency = currency_param(call);
+  if (!currency) return;
   std::optional<market::Kind> kind;
   if (const auto k = call.params().get_string("kind")) {
     if (k.value == "future") kind = market::Kind::future;
     if (k.value == "option") kind = market::Kind::option;
   }
   const Reply reply = call.reply;
-  const bool queued = venue_->get_account(
-      venue_account(*identity), *currency,
-      [this, reply, kind](const sim::AccountSnapshot& account) {
-        auto copy = std::make_shared<sim::AccountSnapshot>(account);
-        on_thread(reply, [this, reply, kind, copy] {
-          const double index = directory_.index(copy->currency).price;
-          std::vector<std::pair<const sim::PositionSnapshot*, InstrumentPtr>> rows;
-          for (const sim::PositionSnapshot& p : copy->positions) {
-            InstrumentPtr instrument = directory_.find(p.instrument);
-            if (!instrument || (kind && instrument->kind != *kind)) continue;
-            rows.emplace_back(&p, std::move(instrument));
-          }
-          respond(reply, [&](auto& w) {
-            w.begin_array(rows.size());
-            for (const auto& [p, instrument] : rows) {
-              write_position(w, *p, *instrument, position_context(*instrument, *p, index, nullptr));
-            }
-            w.end_array();
-          });
-        });
-      });
-  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+  auto answer = [this, reply, kind](const sim::AccountSnapshot& account) {
+    const double index = directory_.index(account.currency).price;
+    std::vector<std::pair<const sim::PositionSnapshot*, InstrumentPtr>> rows;
+    for (const sim::PositionSnapshot& p : account.positions) {
+      InstrumentPtr instrument = directory_.find(p.instrument);
+      if (!instrument || (kind && instrument->kind != *kind)) continue;
+      rows.emplace_back(&p, std::move(instrument));
+    }
+    respond(reply, [&](auto& w) {
+      w.begin_array(rows.size());
+      for (const auto& [p, instrument] : rows) {
+        write_position(w, *p, *instrument, position_context(*instrument, *p, index, nullptr));
+      }
+      w.end_array();
+    });
+  };
+  check_queued(reply, venue_->get_account(venue_account(*identity), *currency,
+                                          back_on_io<sim::AccountSnapshot>(reply, answer)));
 }
 
 void Gateway::private_get_account_summary(Call& call) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
-  const auto currency_text = call.params().get_string("currency");
-  const auto currency = currency_text ? currency_named(currency_text.value) : std::nullopt;
-  if (!currency) {
-    respond_param_error(call.reply, "currency",
-                        currency_text ? codec::ParamStatus::wrong_type : currency_text.status);
-    return;
-  }
+  const auto currency = currency_param(call);
+  if (!currency) return;
   const Reply reply = call.reply;
-  const bool queued = venue_->get_account(
-      venue_account(*identity), *currency, [this, reply](const sim::AccountSnapshot& account) {
-        auto copy = std::make_shared<sim::AccountSnapshot>(account);
-        on_thread(reply, [this, reply, copy] {
-          respond(reply, [&](auto& w) { write_account_summary(w, *copy); });
-        });
-      });
-  if (!queued) respond_error(call.reply, codec::errors::matching_engine_queue_full);
+  auto answer = [this, reply](const sim::AccountSnapshot& account) {
+    respond(reply, [&](auto& w) { write_account_summary(w, account); });
+  };
+  check_queued(reply, venue_->get_account(venue_account(*identity), *currency,
+                                          back_on_io<sim::AccountSnapshot>(reply, answer)));
 }
 
 // ---- private/subscribe
