@@ -814,6 +814,23 @@ Result Engine::cancel_all(const CancelAll& c) {
   return r;
 }
 
+std::uint32_t Engine::close_instrument(InstrumentId instrument, TimestampMs timestamp) {
+  begin(timestamp);
+  std::uint32_t count = 0;
+  if (Market* m = market(instrument)) {
+    for (Side side : {Side::buy, Side::sell}) {
+      while (!m->book.empty(side)) {
+        // The book's tag is the engine's order slot.
+        cancel_order(m->book.order(m->book.front(side)).tag, CancelReason::settlement,
+                     OrderState::cancelled);
+        ++count;
+      }
+    }
+  }
+  finish();
+  return count;
+}
+
 void Engine::deposit(AccountId account, Currency currency, double amount, TimestampMs timestamp) {
   begin(timestamp);
   const std::uint32_t a = account_slot(account);

@@ -191,6 +191,9 @@ class Engine {
   Result edit(const EditOrder& command);
   Result cancel(const CancelOrder& command);
   Result cancel_all(const CancelAll& command);
+  // The instrument expired: every order resting on it, whatever its account, is cancelled with
+  // reason `settlement` (one terminal OrderUpdate each). Returns how many.
+  std::uint32_t close_instrument(InstrumentId instrument, TimestampMs timestamp);
 
   // Queries (no events). An order's label points into the engine until the next command.
   const Book* book(InstrumentId instrument) const;

@@ -448,6 +448,8 @@ void Simulator::close_instrument(InstrumentId id) {
     c.timestamp = now_ms();
     engine_->cancel_all(c);
   }
+  // Whatever still rests on it (external accounts' orders) is cancelled as settled.
+  engine_->close_instrument(id, now_ms());
   CurrencyState& cs = *currency_state(s->instrument->currency);
   std::erase(cs.instruments, id);
   std::erase_if(cs.futures, [id](const auto& f) { return f.second == id; });

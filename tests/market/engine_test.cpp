@@ -555,3 +555,52 @@ TEST_F(EngineTest, ChangeIdsAreSharedAndChained) {
 
 }  // namespace
 }  // namespace gw::market
+
+namespace gw::market {
+namespace {
+
+class CloseInstrumentTest : public ::testing::Test {
+ protected:
+  Recorder ev;
+  Engine engine{ev};
+};
+
+// Expiry: every resting order of the instrument, whatever its account, ends cancelled with
+// reason settlement; other instruments are untouched.
+TEST_F(CloseInstrumentTest, CancelsEveryRestingOrderAsSettled) {
+  const InstrumentId put = 2, perp = 1;
+  engine.add_instrument(testing::make_future(perp, Currency::BTC));
+  engine.add_instrument(testing::make_option(put, Currency::BTC, 60000, OptionType::put));
+  std::vector<OrderId> on_put;
+  for (AccountId a = 1; a <= 3; ++a) {
+    engine.deposit(a, Currency::BTC, 100, kT0);
+    PlaceOrder p;
+    p.account = a;
+    p.instrument = put;
+    p.side = a == 2 ? Side::sell : Side::buy;
+    p.price = a == 2 ? 600 : 100 + 5 * a;  // on the 0.0005 tick above 0.005
+    p.amount = 10;
+    p.timestamp = kT0 + a;
+    const Result r = engine.place(p);
+    ASSERT_TRUE(r.ok());
+    on_put.push_back(r.order_id);
+    p.instrument = perp;
+    p.price = a == 2 ? 130'010 : 129'990;
+    ASSERT_TRUE(engine.place(p).ok());
+  }
+  ev.clear();
+  EXPECT_EQ(engine.close_instrument(put, kT0 + 100), 3u);
+  EXPECT_TRUE(engine.book(put)->empty(Side::buy));
+  EXPECT_TRUE(engine.book(put)->empty(Side::sell));
+  EXPECT_EQ(engine.book(perp)->order_count(), 3u);
+  ASSERT_EQ(ev.orders.size(), 3u);
+  for (const OrderUpdate& u : ev.orders) {
+    EXPECT_EQ(u.state, OrderState::cancelled);
+    EXPECT_EQ(u.cancel_reason, CancelReason::settlement);
+    EXPECT_NE(std::find(on_put.begin(), on_put.end(), u.order_id), on_put.end());
+  }
+  EXPECT_EQ(engine.close_instrument(put, kT0 + 200), 0u);  // nothing left: no events
+}
+
+}  // namespace
+}  // namespace gw::market
