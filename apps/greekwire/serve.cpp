@@ -17,6 +17,7 @@ struct ServeConfig {
   std::uint64_t seed = 1;
   double speed = 1.0;
   bool deflate = false;
+  std::size_t max_connections_per_ip = 32;
   ServerTlsFlags tls;
 };
 
@@ -34,6 +35,7 @@ int run_serve(const ServeConfig& config) {
   options.venue.seed = config.seed;
   options.venue.speed = config.speed;
   options.deflate = config.deflate;
+  options.max_connections_per_ip = config.max_connections_per_ip;
   options.tls = server_tls_config(config.tls, &error);
   if (!error.empty()) {
     std::fprintf(stderr, "greekwire serve: %s\n", error.c_str());
@@ -99,6 +101,11 @@ void add_serve_command(CLI::App& app, CommandRunner& runner) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
   serve->add_flag("--deflate", config->deflate, "accept permessage-deflate");
+  serve
+      ->add_option("--max-connections-per-ip", config->max_connections_per_ip,
+                   "WebSocket connections per client address (more get HTTP 429)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   add_server_tls_flags(*serve, config->tls);
   serve->callback([config, &runner] { runner = [config] { return run_serve(*config); }; });
 }

@@ -116,6 +116,7 @@ void Gateway::start() {
   audit_options.directory = config_.data_dir;
   audit_ = std::make_unique<AuditLog>(audit_options);
   auth_ = std::make_unique<Authenticator>(*store_, AuthOptions{}, audit_.get());
+  connection_limiter_ = std::make_unique<ConnectionLimiter>(config_.max_connections_per_ip);
   venue_ = std::make_unique<sim::Venue>(config_.venue);
   sim::Venue::Consumer& events = venue_->add_consumer();
 
@@ -137,6 +138,18 @@ void Gateway::start() {
     // Credentials at the handshake: Authorization (a JWT, a token, Basic, HMAC) or a client
     // certificate. None: an anonymous connection (public methods; public/auth later).
     const std::string peer = socket.peer_address();
+    // The slot is released when the session closes (on_close), or below when refused.
+    if (!connection_limiter_->try_acquire(peer)) {
+      return http::error_response(429, "too many connections from this address");
+    }
+    struct Release {
+      ConnectionLimiter& limiter;
+      const std::string& peer;
+      bool keep = false;
+      ~Release() {
+        if (!keep) limiter.release(peer);
+      }
+    } release{*connection_limiter_, peer};
     const Caller caller{peer, 0, {}};
     const std::string_view fingerprint =
         socket.tls() != nullptr && socket.tls()->peer_certificate().verified
@@ -146,6 +159,7 @@ void Gateway::start() {
     const auto identity =
         authenticate_handshake(*auth_, authorization.value_or(""), fingerprint,
                                {request.method, request.target, {}}, caller, now_us() / 1000);
+    if (!identity || *identity) release.keep = true;
     if (!identity) return {};
     if (!*identity) {
       return http::error_response(401,
@@ -246,6 +260,7 @@ void Gateway::on_open(ws::WebSocket& socket) {
     session->authenticated = true;
   }
   session->peer = socket.peer_address();
+  session->counted = true;  // on_upgrade took a slot of the per-IP limit
   session->id = next_session_id_.fetch_add(1, std::memory_order_relaxed);
   session->socket = &socket;
   session->thread = thread_of(socket.loop());
@@ -263,6 +278,7 @@ void Gateway::on_close(ws::WebSocket& socket, std::uint16_t, std::string_view) {
   socket.user_data = nullptr;
   unsubscribe_everything(*session);
   auth_->connection_closed(session->id);
+  if (session->counted) connection_limiter_->release(session->peer);
   io_[session->thread]->sessions.erase(session->id);
   metrics_.connections.fetch_sub(1, std::memory_order_relaxed);
   delete session;
@@ -345,6 +361,12 @@ void Gateway::handle_text(std::size_t thread, Session* session, std::string_view
     return;
   }
   reply.set_id(request.id);
+  if (session != nullptr && !session->limiter.admit(request.method, now_us() / 1000)) {
+    // Deribit: out of credits is 10028, and the session is terminated.
+    respond_error(reply, codec::errors::too_many_requests);
+    session->socket->close(1008, "rate limit exceeded");
+    return;
+  }
   Call call{std::move(reply), session, request};
   if (http != nullptr) {
     call.http_authorization = http->authorization;

@@ -29,6 +29,7 @@
 #include "gateway/channels.hpp"
 #include "gateway/directory.hpp"
 #include "gateway/publisher.hpp"
+#include "gateway/rate_limit.hpp"
 #include "net/timer_wheel.hpp"
 #include "sim/venue.hpp"
 #include "ws/server.hpp"
@@ -45,6 +46,7 @@ struct GatewayConfig {
   std::size_t send_buffer_cap = 4 << 20;        // a slower subscriber starts losing messages
   std::size_t send_buffer_hard_cap = 16 << 20;  // ... and is closed with 1008 beyond this
   std::size_t max_channels_per_session = 10000;
+  std::size_t max_connections_per_ip = 32;  // Deribit's; the 33rd handshake gets HTTP 429
 };
 
 // Counters for /metrics (relaxed atomics: any thread adds, the scrape reads).
@@ -189,6 +191,7 @@ class Gateway : public ws::WebSocketHandler {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<Authenticator> auth_;
   std::optional<ApiCredentials> created_demo_;
+  std::unique_ptr<ConnectionLimiter> connection_limiter_;
   std::mutex funded_mutex_;
   std::unordered_set<AccountRowId> funded_;
   std::atomic<bool> stopped_{false};

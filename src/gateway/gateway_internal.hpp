@@ -13,6 +13,7 @@
 #include "codec/response.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/http_auth.hpp"
+#include "gateway/rate_limit.hpp"
 #include "http/response.hpp"
 
 namespace gw::gateway {
@@ -39,6 +40,8 @@ struct Gateway::Session {
   bool authenticated = false;
   std::optional<Identity> identity;  // after public/auth, or from the handshake (JWT, mTLS)
   std::string peer;                  // the client's IP address
+  SessionRateLimiter limiter{RateLimits{}, now_us() / 1000};  // Deribit's credit pools
+  bool counted = false;  // holds a slot of the per-IP connection limit
 };
 
 // Where and how to answer one request; copyable, so a venue callback can carry it back.

@@ -495,6 +495,41 @@ def trading(server):
     run(go())
 
 
+def limits(server):
+    async def flood():
+        async with websockets.connect(server.ws) as ws:
+            # The non-matching pool holds 100 requests (50,000 credits at 500 each).
+            for i in range(150):
+                await ws.send(json.dumps({"jsonrpc": "2.0", "id": i, "method": "public/test"}))
+            codes = []
+            try:
+                while True:
+                    reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    codes.append(reply.get("error", {}).get("code"))
+            except websockets.exceptions.ConnectionClosed as e:
+                assert e.rcvd is not None and e.rcvd.code == 1008, e
+            assert codes.count(None) >= 90 and 10028 in codes, codes
+
+    async def too_many():
+        sockets = [await websockets.connect(server.ws) for _ in range(32)]
+        try:
+            try:
+                extra = await websockets.connect(server.ws)
+                await extra.close()
+                raise AssertionError("the 33rd connection was accepted")
+            except websockets.exceptions.InvalidStatusCode as e:
+                assert e.status_code == 429, e
+        finally:
+            for ws in sockets:
+                await ws.close()
+        await asyncio.sleep(0.2)
+        async with websockets.connect(server.ws) as ws:  # slots come back
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "public/test"}))
+            assert "result" in json.loads(await ws.recv())
+    run(flood())
+    run(too_many())
+
+
 def http_endpoints(server):
     status, body = http_get(f"{server.http}/healthz")
     assert status == 200 and body.strip() == "ok", (status, body)
@@ -532,6 +567,8 @@ def main():
             ("ticker, trades, index and grouped book channels", lambda: live_channels(server)),
             ("msgpack subprotocol decodes to the JSON trees", lambda: msgpack_encoding(server)),
             ("auth, order entry, ownership, positions, user.orders", lambda: trading(server)),
+            ("rate limit: 10028 then close; 33rd connection from one IP: 429",
+             lambda: limits(server)),
             ("heartbeat: test_request, 4000 when unanswered", lambda: heartbeats(server)),
             ("/healthz, /metrics, /, upgrade only at /ws/api/v2", lambda: http_endpoints(server)),
             ("SIGTERM -> exit 0, clean stderr", server.stop),
