@@ -204,6 +204,12 @@ void Gateway::start() {
   venue_->start();
   wait_for_market_open();
   server_->start();  // throws: address in use, unreadable certificates
+  net::EventLoop& loop = server_->loop(0);
+  sweep_timer_.set_callback([this, &loop] {
+    auth_->sweep(now_us() / 1000);
+    loop.timers().arm(sweep_timer_, loop.now_ms() + 10'000);
+  });
+  server_->post(0, [this, &loop] { loop.timers().arm(sweep_timer_, loop.now_ms() + 10'000); });
 }
 
 // Requests are accepted only once every listed instrument has reached the directory: a venue

@@ -192,6 +192,9 @@ class Gateway : public ws::WebSocketHandler {
   std::unique_ptr<Authenticator> auth_;
   std::optional<ApiCredentials> created_demo_;
   std::unique_ptr<ConnectionLimiter> connection_limiter_;
+  // Expired tokens and nonces are dropped every 10 s (on I/O thread 0). Declared after server_
+  // so that it is destroyed first.
+  net::Timer sweep_timer_;
   std::mutex funded_mutex_;
   std::unordered_set<AccountRowId> funded_;
   std::atomic<bool> stopped_{false};
