@@ -166,6 +166,7 @@ class Gateway : public ws::WebSocketHandler {
   // Required parameters: a listed instrument, a currency. The error is answered when absent.
   InstrumentPtr instrument_param(const Call& call);
   std::optional<market::Currency> currency_param(const Call& call);
+  std::optional<market::OrderId> order_id_param(const Call& call);
 
   // Fan-out on the I/O threads.
   void deliver(std::size_t thread, std::vector<Delivery>& deliveries);

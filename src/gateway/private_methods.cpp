@@ -276,12 +276,15 @@ void Gateway::private_sell(Call& call) {
   place_order(call, market::Side::sell);
 }
 
-// The order_id parameter ("BTC-123"); nullopt when missing or malformed.
-static std::optional<market::OrderId> order_id_param(const Gateway::Call& call) {
+// The order_id parameter ("BTC-123"); answers -32602 (missing or malformed) otherwise.
+std::optional<market::OrderId> Gateway::order_id_param(const Call& call) {
   const auto text = call.params().get_string("order_id");
-  if (!text) return std::nullopt;
-  const auto parsed = parse_id(text.value);
-  if (!parsed) return std::nullopt;
+  const auto parsed = text ? parse_id(text.value) : std::nullopt;
+  if (!parsed) {
+    respond_param_error(call.reply, "order_id",
+                        text ? codec::ParamStatus::wrong_type : text.status);
+    return std::nullopt;
+  }
   return parsed->number;
 }
 
@@ -289,10 +292,7 @@ void Gateway::private_edit(Call& call) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
   const auto order_id = order_id_param(call);
-  if (!order_id) {
-    respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
-    return;
-  }
+  if (!order_id) return;
   const Reply reply = call.reply;
   const auto amount = call.params().get_double("amount");
   const auto price = call.params().get_double("price");
@@ -336,10 +336,7 @@ void Gateway::private_cancel(Call& call) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
   const auto order_id = order_id_param(call);
-  if (!order_id) {
-    respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
-    return;
-  }
+  if (!order_id) return;
   market::CancelOrder cancel;
   cancel.account = venue_account(*identity);
   cancel.order_id = *order_id;
@@ -391,10 +388,7 @@ void Gateway::private_get_order_state(Call& call) {
   const auto identity = authorize(call, required_scope_for_method(call.request.method));
   if (!identity) return;
   const auto order_id = order_id_param(call);
-  if (!order_id) {
-    respond_param_error(call.reply, "order_id", codec::ParamStatus::wrong_type);
-    return;
-  }
+  if (!order_id) return;
   const Reply reply = call.reply;
   const market::AccountId account = venue_account(*identity);
   using Order = std::optional<sim::OwnedOrderUpdate>;
