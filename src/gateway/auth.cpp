@@ -312,13 +312,25 @@ AuthResult<Identity> Authenticator::validate(std::string_view access_token, cons
 
 bool Authenticator::logout(std::string_view access_token, const Caller& caller,
                            std::int64_t now_ms) {
-  std::optional<Identity> ended;
+  std::uint64_t session_id = 0;
   {
     std::lock_guard lock(mutex_);
     Session* session = find_locked(by_access_, access_token);
     if (!session) return false;
-    ended = session->identity;
-    erase_session_locked(ended->session_id);
+    session_id = session->identity.session_id;
+  }
+  return logout_session(session_id, caller, now_ms);
+}
+
+bool Authenticator::logout_session(std::uint64_t session_id, const Caller& caller,
+                                   std::int64_t now_ms) {
+  std::optional<Identity> ended;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return false;
+    ended = it->second.identity;
+    erase_session_locked(session_id);
   }
   audit("auth.logout", &*ended, ended->client_id, ended->method, {}, caller, now_ms);
   return true;

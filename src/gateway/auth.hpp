@@ -163,6 +163,8 @@ class Authenticator {
   // private/logout: ends the token's session (its access and refresh tokens). False if the
   // token was unknown.
   bool logout(std::string_view access_token, const Caller& caller, std::int64_t now_ms);
+  // The same for a session known by its id (the one a connection authenticated with).
+  bool logout_session(std::uint64_t session_id, const Caller& caller, std::int64_t now_ms);
   // Ends the sessions bound to a closed WebSocket connection.
   void connection_closed(std::uint64_t connection_id);
   // Ends every session of a key (the store's revoke_key is enough on its own; this is faster).

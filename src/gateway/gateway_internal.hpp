@@ -41,7 +41,8 @@ struct Gateway::Session {
   std::optional<Identity> identity;  // after public/auth, or from the handshake (JWT, mTLS)
   std::string peer;                  // the client's IP address
   SessionRateLimiter limiter{RateLimits{}, now_us() / 1000};  // Deribit's credit pools
-  bool counted = false;  // holds a slot of the per-IP connection limit
+  bool counted = false;     // holds a slot of the per-IP connection limit
+  bool logged_out = false;  // private/logout closed it (no cancel-on-disconnect)
 };
 
 // Where and how to answer one request; copyable, so a venue callback can carry it back.

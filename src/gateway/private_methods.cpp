@@ -156,17 +156,28 @@ void Gateway::public_auth(Call& call) {
   });
 }
 
+// Deribit: ends the session's tokens unless invalidate_token is false, then closes the
+// connection gracefully (cancel-on-disconnect does not fire for a logout).
 void Gateway::private_logout(Call& call) {
+  const auto invalidate = call.params().get_bool("invalidate_token");
+  const bool invalidate_tokens = !invalidate || invalidate.value;
   const auto token = call.params().get_string("access_token");
   const std::string ip(call.peer);
   const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
-  if (token) auth_->logout(token.value, caller, now_us() / 1000);
-  if (call.session != nullptr) {
-    auth_->connection_closed(call.session->id);
-    call.session->identity.reset();
-    call.session->authenticated = false;
+  const std::int64_t now_ms = now_us() / 1000;
+  if (token && invalidate_tokens) auth_->logout(token.value, caller, now_ms);
+  Session* session = call.session;
+  if (session != nullptr) {
+    if (invalidate_tokens && session->identity && session->identity->session_id != 0) {
+      auth_->logout_session(session->identity->session_id, caller, now_ms);
+    }
+    auth_->connection_closed(session->id);  // connection-scoped tokens never outlive it
+    session->identity.reset();
+    session->authenticated = false;
+    session->logged_out = true;
   }
   respond(call.reply, [](auto& w) { w.value("ok"); });
+  if (session != nullptr) session->socket->close(1000, "logout");
 }
 
 // ---- orders

@@ -347,6 +347,17 @@ TEST_F(AuthTest, LogoutRevokesBothTokens) {
   EXPECT_EQ(auth_->session_count(), 0u);
 }
 
+TEST_F(AuthTest, LogoutBySessionIdEndsASessionScopedToken) {
+  const auto grant = auth_->authenticate(credentials(alice_, "session:desk"), ws1_, kNow);
+  ASSERT_TRUE(grant);
+  EXPECT_TRUE(auth_->validate(grant->access_token, http_, kNow + 1));
+  EXPECT_TRUE(auth_->logout_session(grant->identity.session_id, ws1_, kNow + 1));
+  EXPECT_EQ(code_of(auth_->validate(grant->access_token, http_, kNow + 2)),
+            errors::unauthorized.code);
+  EXPECT_FALSE(auth_->logout_session(grant->identity.session_id, ws1_, kNow + 3));
+  EXPECT_EQ(auth_->session_count(), 0u);
+}
+
 TEST_F(AuthTest, RefreshRotatesTokens) {
   const auto first = auth_->authenticate(credentials(alice_), ws1_, kNow);
   ASSERT_TRUE(first);
