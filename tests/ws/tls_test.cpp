@@ -105,15 +105,7 @@ struct TlsFixture : ::testing::Test {
   }
 
   void run_client(RecordingClient& client, const ClientOptions& options, double seconds = 10) {
-    std::string error;
-    ASSERT_NE(ClientSocket::connect(loop, url, options, client, &error), nullptr) << error;
-    net::Timer deadline([&] {
-      timed_out = true;
-      loop.stop();
-    });
-    loop.timers().arm(deadline, net::monotonic_ms() + static_cast<std::uint64_t>(seconds * 1000));
-    loop.stop_when_no_connections();
-    loop.run();
+    run_client_loop(loop, url, client, options, seconds, timed_out);
   }
 
   // Connects, sends one message, closes after the echo; returns the client's record.
