@@ -3,7 +3,8 @@
 permessage-deflate.
 
 Opens N connections (Python websockets), sends one 1 KB message on each and waits for its echo,
-then reads the server's resident memory (VmRSS) and reports (RSS_after - RSS_before) / N.
+waits 2.5 s (idle TLS connections release their record buffers after ~2 s), then reads the
+server's resident memory (VmRSS) and reports (RSS_after - RSS_before) / N.
 Usage: idle_connections.py PATH_TO_GREEKWIRE [N]
 """
 import asyncio
@@ -46,7 +47,9 @@ async def hold(url, compression, pid):
         await ws.send(MESSAGE)
         assert await ws.recv() == MESSAGE
         sockets.append(ws)
-    await asyncio.sleep(0.5)
+    # Idle TLS connections give their record buffers back after two sweeps without I/O (one
+    # sweep a second): wait until the last connection has been idle that long.
+    await asyncio.sleep(2.5)
     rss = rss_kib(pid)
     await asyncio.gather(*(ws.close() for ws in sockets))
     return rss

@@ -90,6 +90,24 @@ void EventLoop::post(std::function<void()> task) {
   [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
+void EventLoop::watch_tls_buffers() {
+  if (tls_sweep_.armed()) return;
+  tls_sweep_.set_callback([this] { sweep_tls_buffers(); });
+  timers_.arm(tls_sweep_, now_ms_ + kTlsSweepIntervalMs);
+}
+
+void EventLoop::sweep_tls_buffers() {
+  bool any_tls = false;
+  for (TcpConnection* c = connections_; c != nullptr; c = c->loop_next_) {
+    if (c->tls_ && c->fd_ >= 0) {
+      c->tls_->sweep_idle_buffers();
+      any_tls = true;
+    }
+  }
+  // With no TLS connection left the timer stops; the next one re-arms it.
+  if (any_tls) timers_.arm(tls_sweep_, now_ms_ + kTlsSweepIntervalMs);
+}
+
 void EventLoop::stop_when_no_connections() {
   stop_when_no_connections_ = true;
   if (connection_count_ == 0) running_ = false;

@@ -34,6 +34,7 @@ class EventLoop {
   // The receive buffer is shared by every socket of the loop: sockets do not own read buffers,
   // they read into this one and keep only what they cannot consume yet.
   static constexpr std::size_t kReceiveBufferSize = 512 * 1024;
+  static constexpr std::uint64_t kTlsSweepIntervalMs = 1000;
 
   EventLoop();
   ~EventLoop();
@@ -63,6 +64,10 @@ class EventLoop {
   // closed its sockets still waits for them to finish their close handshakes.
   void stop_when_no_connections();
 
+  // A TLS connection was opened: from now on, every second, the loop lets the TLS connections
+  // that stayed idle give their record buffers back (TlsSession::sweep_idle_buffers).
+  void watch_tls_buffers();
+
   TimerWheel& timers() { return timers_; }
   // The time at the start of the current iteration (cheap; refreshed once per wake-up).
   std::uint64_t now_ms() const { return now_ms_; }
@@ -72,6 +77,7 @@ class EventLoop {
  private:
   class Waker;
   void run_posted();
+  void sweep_tls_buffers();
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
@@ -86,6 +92,7 @@ class EventLoop {
   TcpConnection* connections_ = nullptr;
   std::size_t connection_count_ = 0;
   bool stop_when_no_connections_ = false;
+  Timer tls_sweep_;  // after timers_: destroyed (cancelled) before the wheel
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

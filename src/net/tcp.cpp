@@ -223,6 +223,7 @@ TcpConnection::TcpConnection(EventLoop& loop, int fd, std::unique_ptr<TlsSession
   loop_.connections_ = this;
   ++loop_.connection_count_;
   loop_.add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+  if (tls_) loop_.watch_tls_buffers();
 }
 
 TcpConnection::~TcpConnection() {

@@ -115,6 +115,7 @@ class TcpConnection : public IoHandler {
   void start_reading_if_ready();  // subclasses may call after setup to consume pending data
 
  private:
+  friend class EventLoop;  // walks its connections (loop_next_) to sweep idle TLS buffers
   void handle_readable(bool until_eagain);
   void handle_readable_tls();
   void handle_writable();

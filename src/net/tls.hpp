@@ -4,6 +4,7 @@
 // session that TcpConnection drives without blocking.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -115,6 +116,11 @@ class TlsSession {
   TlsStatus write(const std::uint8_t* data, std::size_t size, std::size_t& n);
   // Sends close_notify, best effort (never blocks, never waits for the peer's).
   void shutdown();
+  // Called periodically by the event loop: once no read or write happened for two calls in a
+  // row, the session gives its record buffers (about 34 KiB) back to the allocator; the next
+  // read or write allocates them again. Thousands of quiet subscribers then cost little.
+  void sweep_idle_buffers();
+  bool buffers_released() const { return buffers_released_; }
 
   // Why the last operation failed (the handshake, mostly), in words a user can act on.
   const std::string& error() const { return error_; }
@@ -133,12 +139,20 @@ class TlsSession {
   TlsSession(SSL* ssl, std::shared_ptr<const void> keep_alive);
   TlsStatus status_after(int result, const char* operation);
   void record_peer();
+  void mark_active() {
+    idle_sweeps_ = 0;
+    buffers_released_ = false;
+  }
+
+  static constexpr std::uint8_t kIdleSweepsBeforeRelease = 2;
 
   SSL* ssl_;
   std::shared_ptr<const void> keep_alive_;  // the context the session's callbacks refer to
   bool established_ = false;
   bool is_client_ = false;
   bool certificate_requested_ = false;
+  bool buffers_released_ = false;
+  std::uint8_t idle_sweeps_ = 0;  // sweeps since the last read or write
   std::string error_;
   int system_error_ = 0;
   std::string alpn_;

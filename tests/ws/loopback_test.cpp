@@ -35,16 +35,7 @@ struct ServerFixture : ::testing::Test {
   }
   // Runs the client loop with a safety deadline so a bug cannot hang the suite.
   void run_client(RecordingClient& client, const ClientOptions& options, double seconds = 10) {
-    std::string error;
-    ASSERT_NE(ClientSocket::connect(loop, url, options, client, &error), nullptr) << error;
-    net::Timer deadline([&] {
-      timed_out = true;
-      loop.stop();
-    });
-    loop.timers().arm(deadline, net::monotonic_ms() + static_cast<std::uint64_t>(seconds * 1000));
-    // Returns when the client socket is gone (after its close handshake and TCP close).
-    loop.stop_when_no_connections();
-    loop.run();
+    run_client_loop(loop, url, client, options, seconds, timed_out);
   }
 
   EchoHandler handler;

@@ -8,6 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "net/event_loop.hpp"
+#include "ws/client.hpp"
 #include "ws/websocket.hpp"
 
 namespace gw::ws {
@@ -56,5 +60,20 @@ class RecordingClient : public WebSocketHandler {
   std::string close_reason;
   std::string connect_error;
 };
+
+// Connects `client` to `url` on `loop` and runs the loop until the client's socket is gone (after
+// its close handshake and TCP close), with a deadline so a bug cannot hang the suite.
+inline void run_client_loop(net::EventLoop& loop, const Url& url, RecordingClient& client,
+                            const ClientOptions& options, double seconds, bool& timed_out) {
+  std::string error;
+  ASSERT_NE(ClientSocket::connect(loop, url, options, client, &error), nullptr) << error;
+  net::Timer deadline([&] {
+    timed_out = true;
+    loop.stop();
+  });
+  loop.timers().arm(deadline, net::monotonic_ms() + static_cast<std::uint64_t>(seconds * 1000));
+  loop.stop_when_no_connections();
+  loop.run();
+}
 
 }  // namespace gw::ws

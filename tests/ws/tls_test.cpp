@@ -105,15 +105,7 @@ struct TlsFixture : ::testing::Test {
   }
 
   void run_client(RecordingClient& client, const ClientOptions& options, double seconds = 10) {
-    std::string error;
-    ASSERT_NE(ClientSocket::connect(loop, url, options, client, &error), nullptr) << error;
-    net::Timer deadline([&] {
-      timed_out = true;
-      loop.stop();
-    });
-    loop.timers().arm(deadline, net::monotonic_ms() + static_cast<std::uint64_t>(seconds * 1000));
-    loop.stop_when_no_connections();
-    loop.run();
+    run_client_loop(loop, url, client, options, seconds, timed_out);
   }
 
   // Connects, sends one message, closes after the echo; returns the client's record.
@@ -165,6 +157,40 @@ TEST_F(TlsFixture, EchoesMessagesOfManySizesOverTls) {
   EXPECT_EQ(handler.alpn, "http/1.1");
   EXPECT_EQ(handler.server_name, "localhost");  // our client sends SNI for names
   EXPECT_FALSE(handler.peer.present);           // no client certificate asked for
+}
+
+// Idle TLS connections give their record buffers back after two sweeps without I/O (about 2 s)
+// and take them again on the next message, which still gets through.
+TEST_F(TlsFixture, IdleConnectionReleasesItsRecordBuffersAndStillWorks) {
+  start();
+  RecordingClient client;
+  WebSocket* open_socket = nullptr;
+  bool released_while_idle = false;
+  bool released_after_second = true;
+  net::Timer later([&] {
+    released_while_idle = open_socket->tls()->buffers_released();
+    open_socket->send_text("second");
+  });
+  client.on_open_action = [&](WebSocket& socket) {
+    open_socket = &socket;
+    socket.send_text("first");
+  };
+  client.on_message_action = [&](WebSocket& socket) {
+    if (client.messages.size() == 1) {
+      EXPECT_FALSE(socket.tls()->buffers_released());
+      loop.timers().arm(later, net::monotonic_ms() + 2 * net::EventLoop::kTlsSweepIntervalMs +
+                                   net::EventLoop::kTlsSweepIntervalMs / 2);
+    } else {
+      released_after_second = socket.tls()->buffers_released();
+      socket.close(1000, "done");
+    }
+  };
+  run_client(client, trusting_client());
+  ASSERT_FALSE(timed_out);
+  ASSERT_EQ(client.messages.size(), 2u);
+  EXPECT_EQ(client.messages[1].second, "second");
+  EXPECT_TRUE(released_while_idle);
+  EXPECT_FALSE(released_after_second);
 }
 
 TEST_F(TlsFixture, PermessageDeflateWorksOverTls) {
