@@ -341,6 +341,60 @@ void write_order_book(W& w, const sim::BookSnapshot& book, const market::Instrum
   }
 }
 
+// One row of public/get_book_summary_by_currency, from the instrument's ticker, in Deribit's
+// (reverse alphabetical) order. Prices Deribit leaves null are null: bid_price / ask_price with
+// that side empty, mid_price without both, last before any trade, high / low / price_change
+// without a trade in the 24-hour window. volume is coin (futures: volume_usd at the current
+// index, as the ticker's stats), volume_usd USD; futures add volume_notional (their volume in
+// the quote currency, USD); options their underlying, interest_rate and mark_iv; perpetuals
+// their funding. creation_timestamp is when the summary was made.
+template <codec::Writer W>
+void write_book_summary(W& w, const sim::Ticker& t, const market::Instrument& instrument) {
+  const bool option = instrument.kind == market::Kind::option;
+  const bool perpetual = instrument.perpetual;
+  const sim::TickerStats& stats = t.stats;
+  const bool traded = stats.volume > 0;
+  const bool has_bid = t.best_bid_amount > 0;
+  const bool has_ask = t.best_ask_amount > 0;
+  const double bid = instrument.to_price(t.best_bid_price);
+  const double ask = instrument.to_price(t.best_ask_price);
+  auto price_or_null = [&w](std::string_view name, bool known, double value) {
+    w.key(name);
+    known ? w.value(value) : w.null();
+  };
+  w.begin_object(16 + (option ? 4 : 1) + (perpetual ? 2 : 0));
+  detail::member(w, "volume_usd", stats.volume_usd);
+  if (!option) detail::member(w, "volume_notional", stats.volume_usd);
+  detail::member(w, "volume",
+                 option              ? instrument.to_amount(stats.volume)
+                 : t.index_price > 0 ? stats.volume_usd / t.index_price
+                                     : 0.0);
+  if (option) {
+    detail::member(w, "underlying_price", t.underlying_price);
+    detail::member(w, "underlying_index",
+                   underlying_index(instrument, t.underlying_future != 0).view());
+  }
+  detail::member(w, "quote_currency", instrument.quote_currency());
+  price_or_null("price_change", traded, stats.price_change);
+  detail::member(w, "open_interest", instrument.to_amount(t.open_interest));
+  price_or_null("mid_price", has_bid && has_ask, (bid + ask) / 2);
+  detail::member_or_null(w, "mark_price", t.mark_price);
+  if (option) detail::member(w, "mark_iv", t.mark_iv);
+  price_or_null("low", traded, instrument.to_price(stats.low));
+  price_or_null("last", t.last_price != 0, instrument.to_price(t.last_price));
+  if (option) detail::member(w, "interest_rate", t.interest_rate);
+  detail::member(w, "instrument_name", std::string_view(instrument.name));
+  price_or_null("high", traded, instrument.to_price(stats.high));
+  if (perpetual) detail::member(w, "funding_8h", t.funding_8h);
+  detail::member_or_null(w, "estimated_delivery_price", t.estimated_delivery_price);
+  if (perpetual) detail::member(w, "current_funding", t.current_funding);
+  detail::member(w, "creation_timestamp", t.timestamp);
+  price_or_null("bid_price", has_bid, bid);
+  detail::member(w, "base_currency", instrument.base_currency());
+  price_or_null("ask_price", has_ask, ask);
+  w.end_object();
+}
+
 // ---- Orders and trades ------------------------------------------------------------------------
 
 // The data of user.orders.* (one order; the .100ms variants send an array of them), the
@@ -396,6 +450,9 @@ struct TradeOrder {
 };
 inline TradeOrder trade_order(const sim::OwnedOrderUpdate& update) {
   return {update.order.type, update.order.post_only, update.order.reduce_only, update.label()};
+}
+inline TradeOrder trade_order(const sim::UserTrade& trade) {
+  return {trade.order_type, trade.post_only, trade.reduce_only, trade.label()};
 }
 
 namespace detail {
@@ -483,6 +540,36 @@ void write_order_result(W& w, const sim::OrderResult& result, const market::Inst
   } else {
     w.null();  // the command failed: the caller sends an error instead of this
   }
+  w.end_object();
+}
+
+// public/get_last_trades_by_instrument's result: {"trades":[...], "has_more":...}, the trades
+// as trades.* sends them, in the page's order.
+template <codec::Writer W>
+void write_last_trades(W& w, const sim::PublicTradePage& page,
+                       const market::Instrument& instrument) {
+  w.begin_object(2);
+  w.key("trades");
+  w.begin_array(page.trades.size());
+  for (const market::Trade& trade : page.trades) write_trade(w, trade, instrument);
+  w.end_array();
+  detail::member(w, "has_more", page.has_more);
+  w.end_object();
+}
+
+// private/get_user_trades_by_instrument's result: {"trades":[...], "has_more":...}, each fill as
+// user.trades.* describes it, with its order's type, flags and label.
+template <codec::Writer W>
+void write_user_trades(W& w, const sim::UserTradePage& page, const market::Instrument& instrument) {
+  w.begin_object(2);
+  w.key("trades");
+  w.begin_array(page.trades.size());
+  for (const sim::UserTrade& trade : page.trades) {
+    write_user_trade(w, trade.trade, instrument, trade.maker ? Liquidity::maker : Liquidity::taker,
+                     trade_order(trade));
+  }
+  w.end_array();
+  detail::member(w, "has_more", page.has_more);
   w.end_object();
 }
 

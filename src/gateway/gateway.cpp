@@ -419,6 +419,12 @@ void Gateway::dispatch(Call& call) {
       {"private/get_order_state", &Gateway::private_get_order_state},
       {"private/get_positions", &Gateway::private_get_positions},
       {"private/get_account_summary", &Gateway::private_get_account_summary},
+      {"private/get_open_orders_by_instrument", &Gateway::private_get_open_orders_by_instrument},
+      {"private/get_open_orders_by_currency", &Gateway::private_get_open_orders_by_currency},
+      {"private/get_user_trades_by_instrument", &Gateway::private_get_user_trades_by_instrument},
+      {"private/get_position", &Gateway::private_get_position},
+      {"public/get_last_trades_by_instrument", &Gateway::public_get_last_trades_by_instrument},
+      {"public/get_book_summary_by_currency", &Gateway::public_get_book_summary_by_currency},
   };
   const auto it = kMethods.find(call.request.method);
   if (it == kMethods.end()) {

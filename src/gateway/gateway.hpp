@@ -140,6 +140,14 @@ class Gateway : public ws::WebSocketHandler {
   void private_get_order_state(Call& call);
   void private_get_positions(Call& call);
   void private_get_account_summary(Call& call);
+  // Queries (query_methods.cpp).
+  void private_get_open_orders_by_instrument(Call& call);
+  void private_get_open_orders_by_currency(Call& call);
+  void private_get_user_trades_by_instrument(Call& call);
+  void private_get_position(Call& call);
+  void public_get_last_trades_by_instrument(Call& call);
+  void public_get_book_summary_by_currency(Call& call);
+  void query_open_orders(const Reply& reply, const market::OrderFilter& filter);
 
   // The caller's identity for a private method or channel (answers the error itself and
   // returns nullopt when there is none, or its scope does not allow `required`).

@@ -891,6 +891,21 @@ std::optional<OrderUpdate> Engine::order(OrderId order_id) const {
   return e;
 }
 
+void Engine::open_orders(const OrderFilter& filter, std::vector<OrderUpdate>& out) const {
+  const std::uint32_t a = account_ids_.find(std::uint64_t{filter.account} + 1);
+  // Resting orders are linked to their account (link_to_account), oldest first.
+  for (std::uint32_t s = a == IdMap::kMissing ? kNone : accounts_[a].head; s != kNone;
+       s = orders_[s].next) {
+    const Contract& k = orders_[s].market->contract;
+    if ((filter.instrument && k.id != *filter.instrument) ||
+        (filter.currency && k.currency != *filter.currency) ||
+        (filter.kind && k.kind != *filter.kind)) {
+      continue;
+    }
+    fill_update(orders_[s], OrderState::open, CancelReason::none, out.emplace_back());
+  }
+}
+
 Summary Engine::summary(AccountId account, Currency currency) const {
   const Account* a = this->account(account);
   return a == nullptr ? Summary{} : summarize(*a, currency, config_.margin);

@@ -127,6 +127,15 @@ struct CancelAll {
   TimestampMs timestamp = 0;
 };
 
+// The open orders a query asks for: one account's, with the same optional filters as
+// CancelAll (unset: any).
+struct OrderFilter {
+  AccountId account = 0;
+  std::optional<Currency> currency;
+  std::optional<Kind> kind;
+  std::optional<InstrumentId> instrument;
+};
+
 struct Result {
   Error error = Error::ok;
   OrderId order_id = 0;     // the order placed, edited or cancelled
@@ -200,6 +209,9 @@ class Engine {
   const Contract* contract(InstrumentId instrument) const;
   const Account* account(AccountId account) const;
   std::optional<OrderUpdate> order(OrderId order_id) const;
+  // Appends the account's open orders that pass `filter` (state open), in the order they
+  // started resting. Labels point into the engine until the next command.
+  void open_orders(const OrderFilter& filter, std::vector<OrderUpdate>& out) const;
   Summary summary(AccountId account, Currency currency) const;
   std::size_t open_orders() const { return order_ids_.size(); }
   std::uint64_t last_change_id() const { return next_change_id_ - 1; }

@@ -79,6 +79,14 @@ struct NoiseParams {
   std::uint32_t accounts_per_instrument = 4;
 };
 
+// How many trades the venue keeps for the trade queries (trade_history.hpp): the last N of
+// each instrument (until it expires) and of each external account.
+struct TradeHistoryLimits {
+  std::size_t future_trades = 10'000;  // per future or perpetual
+  std::size_t option_trades = 1'000;   // per option: there are hundreds of them
+  std::size_t account_trades = 10'000;
+};
+
 struct VenueConfig {
   std::uint64_t seed = 1;
   // Simulated time at the start (unix ms); 0: the wall clock when the venue starts.
@@ -106,6 +114,8 @@ struct VenueConfig {
   // Publish the order, position and portfolio events of the simulated participants too (tests);
   // by default only those of external accounts are published.
   bool publish_sim_accounts = false;
+
+  TradeHistoryLimits trade_history;
 
   // Venue thread.
   std::size_t queue_capacity = 1 << 16;    // events per consumer queue

@@ -138,7 +138,7 @@ struct TickerGreeks {
   double rho = 0;
 };
 
-// 24-hour statistics (hourly buckets: the window is the last 24 whole hours plus this one).
+// 24-hour statistics (TradeStats: 5-minute buckets that started less than 24 hours ago).
 struct TickerStats {
   Ticks high = 0;  // 0: no trade in the window
   Ticks low = 0;

@@ -439,6 +439,7 @@ void Simulator::close_instrument(InstrumentId id) {
   InstrumentState* s = state(id);
   if (s == nullptr || !s->active) return;
   s->active = false;
+  s->stats = TradeStats{};  // no ticker reads them any more: give their day of buckets back
   maker_.cancel(*engine_, s->maker, now_ms());
   noise_.remove(id);
   for (std::uint32_t j = 0; j < noise_.params().accounts_per_instrument; ++j) {

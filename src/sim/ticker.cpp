@@ -9,10 +9,9 @@ namespace gw::sim {
 
 namespace {
 
-constexpr TimestampMs kHourMs = 3'600'000;
-
-std::int64_t hour_of(TimestampMs t) {
-  return t >= 0 ? t / kHourMs : (t - kHourMs + 1) / kHourMs;
+std::int64_t bucket_of(TimestampMs t) {
+  constexpr TimestampMs w = TradeStats::kBucketMs;
+  return t >= 0 ? t / w : (t - w + 1) / w;
 }
 
 pricing::OptionType pricing_type(market::OptionType t) {
@@ -29,9 +28,11 @@ double iv_percent(pricing::OptionType type, double price, const TickerInputs& in
 }  // namespace
 
 void TradeStats::on_trade(TimestampMs t, Ticks price, Lots amount, double usd) {
-  const std::int64_t h = hour_of(t);
-  Bucket& b = buckets_[static_cast<std::size_t>(((h % 25) + 25) % 25)];
-  if (b.hour != h) b = Bucket{h, price, price, price, 0, 0};
+  if (buckets_.empty()) buckets_.resize(kBuckets);
+  const std::int64_t index = bucket_of(t);
+  const auto n = static_cast<std::int64_t>(kBuckets);
+  Bucket& b = buckets_[static_cast<std::size_t>(((index % n) + n) % n)];
+  if (b.index != index) b = Bucket{index, price, price, price, 0, 0};
   b.high = std::max(b.high, price);
   b.low = std::min(b.low, price);
   b.volume += amount;
@@ -41,17 +42,18 @@ void TradeStats::on_trade(TimestampMs t, Ticks price, Lots amount, double usd) {
 
 TickerStats TradeStats::stats(TimestampMs now) const {
   TickerStats s;
-  const std::int64_t h = hour_of(now);
-  std::int64_t first_hour = h + 1;
+  const std::int64_t newest = bucket_of(now);
+  const std::int64_t oldest = newest - static_cast<std::int64_t>(kBuckets) + 1;
+  std::int64_t first_index = newest + 1;
   Ticks first_price = 0;
   for (const Bucket& b : buckets_) {
-    if (b.hour < h - 24 || b.hour > h) continue;
+    if (b.index < oldest || b.index > newest) continue;
     s.high = s.volume == 0 ? b.high : std::max(s.high, b.high);
     s.low = s.volume == 0 ? b.low : std::min(s.low, b.low);
     s.volume += b.volume;
     s.volume_usd += b.usd;
-    if (b.hour < first_hour) {
-      first_hour = b.hour;
+    if (b.index < first_index) {
+      first_index = b.index;
       first_price = b.open;
     }
   }

@@ -11,7 +11,7 @@
 //  - Greeks = pricing::deribit_greeks at mark_iv, underlying_price = the forward.
 #pragma once
 
-#include <array>
+#include <vector>
 
 #include "market/book.hpp"
 #include "market/instrument.hpp"
@@ -19,23 +19,31 @@
 
 namespace gw::sim {
 
-// 24-hour trade statistics of one instrument in hourly buckets.
+// Rolling 24-hour trade statistics of one instrument, in 5-minute buckets: the window is the
+// buckets that started less than 24 hours ago, so a trade counts for between 23 h 55 min and
+// 24 h, never longer (a bucket leaves the window whole). Finer buckets would cost memory on
+// every instrument for precision nobody reads; hourly ones made "24 h" mean up to 25 h.
 class TradeStats {
  public:
+  static constexpr TimestampMs kBucketMs = 5 * 60'000;
+  static constexpr std::size_t kBuckets = 24 * 12;  // 24 hours
+
   void on_trade(TimestampMs t, Ticks price, Lots amount, double usd);
   TickerStats stats(TimestampMs now) const;
   Ticks last_price() const { return last_; }
 
  private:
   struct Bucket {
-    std::int64_t hour = -1;
+    std::int64_t index = -1;  // t / kBucketMs of its trades; -1: never used
     Ticks open = 0;
     Ticks high = 0;
     Ticks low = 0;
     Lots volume = 0;
     double usd = 0;
   };
-  std::array<Bucket, 25> buckets_{};
+  // A ring by bucket index, allocated at the first trade: most options trade rarely, and the
+  // 13.8 KiB of a full day need not sit on every listed instrument.
+  std::vector<Bucket> buckets_;
   Ticks last_ = 0;
 };
 

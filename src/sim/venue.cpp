@@ -106,6 +106,64 @@ struct Venue::Executor {
     if (c.done) c.done(out);
   }
 
+  void operator()(GetOpenOrdersCommand& c) {
+    OpenOrders out;
+    out.executed = true;
+    if (!is_sim_account(c.filter.account)) {
+      std::vector<market::OrderUpdate> open;
+      sim.engine().open_orders(c.filter, open);
+      out.orders.reserve(open.size());
+      for (const market::OrderUpdate& o : open) out.orders.emplace_back(o);
+    }
+    if (c.done) c.done(out);
+  }
+  void operator()(GetPositionCommand& c) {
+    if (c.done) c.done(position(c.account, c.instrument));
+  }
+  void operator()(GetLastTradesCommand& c) {
+    if (c.done) c.done(LastTrades{true, venue.history_.last_trades(c.instrument, c.range)});
+  }
+  void operator()(GetUserTradesCommand& c) {
+    UserTrades out{true, {}};
+    if (!is_sim_account(c.account)) {
+      out.page = venue.history_.user_trades(c.account, c.instrument, c.range);
+    }
+    if (c.done) c.done(out);
+  }
+  void operator()(GetTickersCommand& c) {
+    Tickers out;
+    out.executed = true;
+    for (InstrumentId id : sim.instruments(c.currency)) {
+      const market::Instrument* i = sim.registry().find(id);
+      if (i == nullptr || (c.kind && i->kind != *c.kind)) continue;
+      if (auto t = sim.ticker(id)) out.tickers.push_back(*t);
+    }
+    if (c.done) c.done(out);
+  }
+
+  PositionQuery position(AccountId account, InstrumentId id) const {
+    PositionQuery q;
+    q.executed = true;
+    q.timestamp = sim.now_ms();
+    const market::Contract* contract = sim.engine().contract(id);
+    if (contract == nullptr) return q;
+    q.found = true;
+    q.index_price = sim.index_price(contract->currency);
+    q.ticker = sim.ticker(id);
+    // Flat unless the account holds some: at the instrument's mark, nothing realised.
+    q.position = {id, 0, 0, contract->mark, 0, 0};
+    const market::Account* a = is_sim_account(account) ? nullptr : sim.engine().account(account);
+    if (const market::Position* p = a != nullptr ? a->find(id) : nullptr) {
+      q.position = {id,
+                    p->size,
+                    p->average_price(),
+                    market::mark_or_average(*p),
+                    market::floating_pnl(*p),
+                    p->realized};
+    }
+    return q;
+  }
+
   BookSnapshot book(InstrumentId id, std::size_t depth) const {
     BookSnapshot s;
     const market::Book* b = sim.engine().book(id);
@@ -157,6 +215,16 @@ void Venue::fail(Command& command) {
           if (c.done) c.done(std::nullopt);
         } else if constexpr (std::is_same_v<T, GetInstrumentsCommand>) {
           if (c.done) c.done({});
+        } else if constexpr (std::is_same_v<T, GetOpenOrdersCommand>) {
+          if (c.done) c.done(OpenOrders{});
+        } else if constexpr (std::is_same_v<T, GetPositionCommand>) {
+          if (c.done) c.done(PositionQuery{});
+        } else if constexpr (std::is_same_v<T, GetLastTradesCommand>) {
+          if (c.done) c.done(LastTrades{});
+        } else if constexpr (std::is_same_v<T, GetUserTradesCommand>) {
+          if (c.done) c.done(UserTrades{});
+        } else if constexpr (std::is_same_v<T, GetTickersCommand>) {
+          if (c.done) c.done(Tickers{});
         } else {
           if (c.done) c.done(OrderResult{});
         }
@@ -167,7 +235,9 @@ void Venue::fail(Command& command) {
 // ---- Lifecycle --------------------------------------------------------------------------------
 
 Venue::Venue(VenueConfig config)
-    : config_(std::move(config)), commands_(config_.command_capacity) {}
+    : config_(std::move(config)),
+      commands_(config_.command_capacity),
+      history_(config_.trade_history) {}
 
 Venue::~Venue() {
   stop();
@@ -244,6 +314,24 @@ bool Venue::get_instruments(const market::InstrumentQuery& query, InstrumentsCal
   return submit(GetInstrumentsCommand{query, std::move(done)});
 }
 
+bool Venue::get_open_orders(const market::OrderFilter& filter, OpenOrdersCallback done) {
+  return submit(GetOpenOrdersCommand{filter, std::move(done)});
+}
+bool Venue::get_position(AccountId account, InstrumentId instrument, PositionCallback done) {
+  return submit(GetPositionCommand{account, instrument, std::move(done)});
+}
+bool Venue::get_last_trades(InstrumentId instrument, const TradeRange& range,
+                            LastTradesCallback done) {
+  return submit(GetLastTradesCommand{instrument, range, std::move(done)});
+}
+bool Venue::get_user_trades(AccountId account, InstrumentId instrument, const TradeRange& range,
+                            UserTradesCallback done) {
+  return submit(GetUserTradesCommand{account, instrument, range, std::move(done)});
+}
+bool Venue::get_tickers(Currency currency, std::optional<market::Kind> kind, TickersCallback done) {
+  return submit(GetTickersCommand{currency, kind, std::move(done)});
+}
+
 bool Venue::take_commands() {
   bool any = false;
   Executor run_one{*this, *sim_};
@@ -257,6 +345,7 @@ bool Venue::take_commands() {
 // ---- Events out -------------------------------------------------------------------------------
 
 void Venue::on_event(const VenueEvent& event) {
+  history_.on_event(event);
   if (capture_.active) {
     if (const auto* o = std::get_if<OwnedOrderUpdate>(&event)) {
       if (o->order.account == capture_.account) capture_.orders.push_back(*o);

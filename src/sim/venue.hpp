@@ -2,7 +2,8 @@
 // writer of all market state. Other threads talk to it only through two kinds of queues:
 //
 //  - in: a bounded lock-free multi-producer command queue (place, edit, cancel, cancel_all,
-//    deposit, and reads: order book snapshot, account summary, order, instruments). Each
+//    deposit, and reads: order book snapshot, account summary, order, instruments, open
+//    orders, one position, trade histories (trade_history.hpp), tickers). Each
 //    command carries a completion callback that the venue thread calls with the result, in
 //    the order the commands were taken, between two simulator tasks (so a book snapshot is
 //    consistent with the event stream: every event before it is already in the queues, none
@@ -38,6 +39,7 @@
 #include "sim/command_queue.hpp"
 #include "sim/config.hpp"
 #include "sim/sim_events.hpp"
+#include "sim/trade_history.hpp"
 
 namespace gw::sim {
 
@@ -81,11 +83,47 @@ struct AccountSnapshot {
   std::vector<PositionSnapshot> positions;  // of `currency`, including flat ones
 };
 
+// An account's open orders (private/get_open_orders_by_*), in the order they started resting.
+struct OpenOrders {
+  bool executed = false;  // false: the venue stopped before taking the command
+  std::vector<OwnedOrderUpdate> orders;
+};
+
+// One account's position in one instrument (private/get_position), flat when it holds none.
+struct PositionQuery {
+  bool executed = false;
+  bool found = false;  // false: no such instrument
+  TimestampMs timestamp = 0;
+  PositionSnapshot position;
+  double index_price = 0;        // of the instrument's currency
+  std::optional<Ticker> ticker;  // computed now; none once the instrument expired
+};
+
+struct LastTrades {
+  bool executed = false;
+  PublicTradePage page;
+};
+struct UserTrades {
+  bool executed = false;
+  UserTradePage page;
+};
+
+// The tickers of a currency's active instruments, computed now, ascending instrument ids.
+struct Tickers {
+  bool executed = false;
+  std::vector<Ticker> tickers;
+};
+
 using OrderCallback = std::function<void(const OrderResult&)>;
 using BookCallback = std::function<void(const BookSnapshot&)>;
 using AccountCallback = std::function<void(const AccountSnapshot&)>;
 using OrderQueryCallback = std::function<void(const std::optional<OwnedOrderUpdate>&)>;
 using InstrumentsCallback = std::function<void(const std::vector<market::Instrument>&)>;
+using OpenOrdersCallback = std::function<void(const OpenOrders&)>;
+using PositionCallback = std::function<void(const PositionQuery&)>;
+using LastTradesCallback = std::function<void(const LastTrades&)>;
+using UserTradesCallback = std::function<void(const UserTrades&)>;
+using TickersCallback = std::function<void(const Tickers&)>;
 
 // ---- Commands ---------------------------------------------------------------------------------
 
@@ -131,9 +169,36 @@ struct GetInstrumentsCommand {
   InstrumentsCallback done;
 };
 
-using Command =
-    std::variant<PlaceCommand, EditCommand, CancelCommand, CancelAllCommand, DepositCommand,
-                 GetBookCommand, GetAccountCommand, GetOrderCommand, GetInstrumentsCommand>;
+struct GetOpenOrdersCommand {
+  market::OrderFilter filter;
+  OpenOrdersCallback done;
+};
+struct GetPositionCommand {
+  AccountId account = 0;
+  InstrumentId instrument = 0;
+  PositionCallback done;
+};
+struct GetLastTradesCommand {
+  InstrumentId instrument = 0;
+  TradeRange range;
+  LastTradesCallback done;
+};
+struct GetUserTradesCommand {
+  AccountId account = 0;
+  InstrumentId instrument = 0;
+  TradeRange range;
+  UserTradesCallback done;
+};
+struct GetTickersCommand {
+  Currency currency = Currency::BTC;
+  std::optional<market::Kind> kind;  // unset: every kind
+  TickersCallback done;
+};
+
+using Command = std::variant<PlaceCommand, EditCommand, CancelCommand, CancelAllCommand,
+                             DepositCommand, GetBookCommand, GetAccountCommand, GetOrderCommand,
+                             GetInstrumentsCommand, GetOpenOrdersCommand, GetPositionCommand,
+                             GetLastTradesCommand, GetUserTradesCommand, GetTickersCommand>;
 
 // ---- The venue --------------------------------------------------------------------------------
 
@@ -183,6 +248,12 @@ class Venue final : private VenueSink {
   bool get_account(AccountId account, Currency currency, AccountCallback done);
   bool get_order(OrderId order_id, OrderQueryCallback done);
   bool get_instruments(const market::InstrumentQuery& query, InstrumentsCallback done);
+  bool get_open_orders(const market::OrderFilter& filter, OpenOrdersCallback done);
+  bool get_position(AccountId account, InstrumentId instrument, PositionCallback done);
+  bool get_last_trades(InstrumentId instrument, const TradeRange& range, LastTradesCallback done);
+  bool get_user_trades(AccountId account, InstrumentId instrument, const TradeRange& range,
+                       UserTradesCallback done);
+  bool get_tickers(Currency currency, std::optional<market::Kind> kind, TickersCallback done);
 
   // Any thread: the simulated time (unix ms) as of the venue thread's last step.
   TimestampMs now_ms() const { return now_ms_.load(std::memory_order_relaxed); }
@@ -206,6 +277,7 @@ class Venue final : private VenueSink {
   std::vector<std::unique_ptr<Consumer>> consumers_;
   CommandQueue<Command> commands_;
   std::unique_ptr<Simulator> sim_;
+  TradeHistory history_;  // venue thread, fed by on_event()
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_{false};
