@@ -171,7 +171,8 @@ class Gateway : public ws::WebSocketHandler {
   std::function<void(const Result&)> back_on_io(const Reply& reply, Then then);
   // A command the venue's queue refused is answered at once.
   void check_queued(const Reply& reply, bool queued);
-  // Required parameters: a listed instrument, a currency. The error is answered when absent.
+  // Required parameters: a listed instrument (-32602 "wrong format" for a name not listed), a
+  // currency. The error is answered when absent or wrong.
   InstrumentPtr instrument_param(const Call& call);
   std::optional<market::Currency> currency_param(const Call& call);
   std::optional<market::OrderId> order_id_param(const Call& call);

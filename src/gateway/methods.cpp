@@ -186,10 +186,10 @@ InstrumentPtr Gateway::instrument_param(const Call& call) {
     return nullptr;
   }
   InstrumentPtr instrument = directory_.find(name.value);
-  if (!instrument) {
-    respond_error(call.reply, codec::errors::invalid_or_unsupported_instrument,
-                  std::string(name.value));
-  }
+  // Deribit answers a name it does not list with -32602 {param: instrument_name, reason: wrong
+  // format} (captured from the live API), not 10020.
+  if (!instrument)
+    respond_param_error(call.reply, "instrument_name", codec::ParamStatus::wrong_type);
   return instrument;
 }
 
