@@ -419,6 +419,7 @@ void Gateway::dispatch(Call& call) {
       {"private/get_order_state", &Gateway::private_get_order_state},
       {"private/get_positions", &Gateway::private_get_positions},
       {"private/get_account_summary", &Gateway::private_get_account_summary},
+      {"private/get_risk_matrix", &Gateway::private_get_risk_matrix},
   };
   const auto it = kMethods.find(call.request.method);
   if (it == kMethods.end()) {

@@ -140,6 +140,7 @@ class Gateway : public ws::WebSocketHandler {
   void private_get_order_state(Call& call);
   void private_get_positions(Call& call);
   void private_get_account_summary(Call& call);
+  void private_get_risk_matrix(Call& call);  // risk_methods.cpp
 
   // The caller's identity for a private method or channel (answers the error itself and
   // returns nullopt when there is none, or its scope does not allow `required`).
