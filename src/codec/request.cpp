@@ -140,6 +140,23 @@ ParamStatus Params::get_string_array(std::string_view key,
   return ParamStatus::ok;
 }
 
+ParamStatus Params::get_double_array(std::string_view key, std::vector<double>& out) const {
+  out.clear();
+  dom::element e;
+  if (!set_ || !lookup(object_of(object_), key, e)) return ParamStatus::missing;
+  dom::array array;
+  if (e.get_array().get(array)) return ParamStatus::wrong_type;
+  for (const dom::element item : array) {
+    double d;
+    if (item.get_double().get(d)) {  // converts integers
+      out.clear();
+      return ParamStatus::wrong_type;
+    }
+    out.push_back(d);
+  }
+  return ParamStatus::ok;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Finding the id's original text
 

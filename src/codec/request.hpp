@@ -71,6 +71,9 @@ class Params {
   // An array of strings ("channels"), appended to `out` (cleared first; reuse it to avoid
   // allocating). A non-string element makes the whole parameter the wrong type.
   ParamStatus get_string_array(std::string_view key, std::vector<std::string_view>& out) const;
+  // An array of numbers (integers are converted), appended to `out` (cleared first). A
+  // non-number element makes the whole parameter the wrong type.
+  ParamStatus get_double_array(std::string_view key, std::vector<double>& out) const;
 
  private:
   friend class RequestParser;

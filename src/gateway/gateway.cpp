@@ -425,6 +425,7 @@ void Gateway::dispatch(Call& call) {
       {"private/get_position", &Gateway::private_get_position},
       {"public/get_last_trades_by_instrument", &Gateway::public_get_last_trades_by_instrument},
       {"public/get_book_summary_by_currency", &Gateway::public_get_book_summary_by_currency},
+      {"private/get_risk_matrix", &Gateway::private_get_risk_matrix},
   };
   const auto it = kMethods.find(call.request.method);
   if (it == kMethods.end()) {

@@ -148,6 +148,7 @@ class Gateway : public ws::WebSocketHandler {
   void public_get_last_trades_by_instrument(Call& call);
   void public_get_book_summary_by_currency(Call& call);
   void query_open_orders(const Reply& reply, const market::OrderFilter& filter);
+  void private_get_risk_matrix(Call& call);  // risk_methods.cpp
 
   // The caller's identity for a private method or channel (answers the error itself and
   // returns nullopt when there is none, or its scope does not allow `required`).

@@ -439,7 +439,10 @@ void Gateway::private_get_positions(Call& call) {
     respond(reply, [&](auto& w) {
       w.begin_array(rows.size());
       for (const auto& [p, instrument] : rows) {
-        write_position(w, *p, *instrument, position_context(*instrument, *p, index, nullptr));
+        // Options' Greeks: their tickers at the snapshot (null for futures: they need none).
+        const sim::OptionMarket* option = account.option_market(p->instrument);
+        const sim::TickerGreeks* greeks = option != nullptr ? &option->greeks : nullptr;
+        write_position(w, *p, *instrument, position_context(*instrument, *p, index, greeks));
       }
       w.end_array();
     });

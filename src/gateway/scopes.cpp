@@ -143,6 +143,7 @@ constexpr MethodScope kMethodScopes[] = {
     {"get_settlement_history_by_currency", kTradeRead},
     {"get_settlement_history_by_instrument", kTradeRead},
     {"get_account_summary", kAccountRead},
+    {"get_risk_matrix", kAccountRead},  // greekwire's
     {"get_account_summaries", kAccountRead},
     {"get_subaccounts", kAccountRead},
     {"get_subaccounts_details", kAccountRead},

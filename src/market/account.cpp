@@ -80,6 +80,8 @@ double fill_fee(const Contract& c, Ticks price, Lots qty, bool maker) {
 FillResult apply_fill(Account& account, Position& pos, Side side, Ticks price, Lots qty,
                       bool maker) {
   const Contract& c = *pos.contract;
+  // The old size owes its funding up to now; the new size accrues from here.
+  book_funding(account, pos);
   const double p = c.price(price);
   FillResult r;
   r.fee = fill_fee(c, price, qty, maker);
@@ -119,6 +121,58 @@ FillResult apply_fill(Account& account, Position& pos, Side side, Ticks price, L
   f.balance -= r.fee;
   f.session_rpl += r.pnl;
   f.fees += r.fee;
+  return r;
+}
+
+double book_funding(Account& account, Position& pos) {
+  const Contract& c = *pos.contract;
+  if (pos.funding_mark == c.funding) return 0;
+  // A long pays the funding accrued per USD of its size (a short receives it).
+  const double payment = -c.amount(pos.size) * (c.funding - pos.funding_mark);
+  pos.funding_mark = c.funding;
+  if (payment == 0) return 0;
+  pos.funding += payment;
+  pos.realized += payment;
+  Funds& f = account.funds_in(c.currency);
+  f.balance += payment;
+  f.session_rpl += payment;
+  return payment;
+}
+
+double settlement_price(const Contract& c, double delivery_price) {
+  if (is_future(c)) return delivery_price;
+  if (!(delivery_price > 0)) return 0;
+  const double intrinsic =
+      c.option_type == OptionType::call ? delivery_price - c.strike : c.strike - delivery_price;
+  return std::max(intrinsic, 0.0) / delivery_price;
+}
+
+SettlementResult settle_position(Account& account, Position& pos, double delivery_price) {
+  book_funding(account, pos);
+  SettlementResult r;
+  r.size = pos.size;
+  r.price = settlement_price(*pos.contract, delivery_price);
+  if (pos.size == 0) return r;
+  const Contract& c = *pos.contract;
+  const bool long_position = pos.size > 0;
+  const Lots open = std::llabs(pos.size);
+  if (is_future(c)) {
+    // As a close at the delivery price: the coin value of the USD at entry against at delivery.
+    const double exit = r.price > 0 ? c.amount(open) / r.price : pos.entry;
+    r.pnl = long_position ? pos.entry - exit : exit - pos.entry;
+    r.cash = r.pnl;
+  } else {
+    // Cash settlement: shorts pay longs the intrinsic value; the premium moved at the fills.
+    const double value = c.amount(open) * r.price;
+    r.pnl = long_position ? value - pos.entry : pos.entry - value;
+    r.cash = long_position ? value : -value;
+  }
+  pos.size = 0;
+  pos.entry = 0;
+  pos.realized += r.pnl;
+  Funds& f = account.funds_in(c.currency);
+  f.balance += r.cash;
+  f.session_rpl += r.pnl;
   return r;
 }
 

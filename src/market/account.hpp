@@ -39,6 +39,10 @@ struct Contract {
   double taker_commission = 0;
   double mark = 0;   // price units (USD for futures, coin for options)
   double index = 0;  // USD
+  // Perpetuals: the funding accrued so far, in coin per USD of a long position (what a long of
+  // 1 USD has paid since listing; negative when longs were paid). Positions book the difference
+  // since they last booked (book_funding).
+  double funding = 0;
 
   double price(Ticks t) const { return static_cast<double>(t) * price_unit; }
   double amount(Lots l) const { return static_cast<double>(l) * amount_unit; }
@@ -64,7 +68,9 @@ struct Position {
   // The open size's cost in coin: for futures Σ q/P (its coin value at entry), for options
   // Σ P × q (the premium). Scaled down proportionally when the position shrinks.
   double entry = 0;
-  double realized = 0;  // session realised PnL in coin
+  double realized = 0;      // session realised PnL in coin, funding and settlement included
+  double funding = 0;       // session funding booked, coin (paid: negative); part of `realized`
+  double funding_mark = 0;  // the contract's `funding` when this position last booked it
 
   double average_price() const;  // real price units; 0 when flat
 };
@@ -97,9 +103,31 @@ struct FillResult {
   double fee = 0;
   double pnl = 0;  // realised by this fill
 };
-// Books a fill into the position and the account's funds.
+// Books a fill into the position and the account's funds (the funding the position accrued
+// before the fill first, at its old size).
 FillResult apply_fill(Account& account, Position& position, Side side, Ticks price, Lots qty,
                       bool maker);
+
+// Books the funding the position accrued since it last booked: −size (USD) × the contract's
+// funding accrued since then, into the balance, the session's and the position's realised PnL.
+// Returns the payment (coin; negative: paid).
+double book_funding(Account& account, Position& position);
+
+// The settlement value of one unit of the instrument at `delivery_price` (USD): futures the
+// delivery price itself (USD), options their intrinsic value in coin, max(S − K, 0)/S for a call
+// and max(K − S, 0)/S for a put (Deribit's cash settlement of inverse options).
+double settlement_price(const Contract& c, double delivery_price);
+
+struct SettlementResult {
+  Lots size = 0;     // the position settled (signed)
+  double price = 0;  // settlement_price()
+  double pnl = 0;    // realised by the settlement (coin)
+  double cash = 0;   // the balance's change (coin): futures the PnL, options size × value
+};
+// Settles the position at the instrument's expiry, as a close at settlement_price() without
+// fees: its accrued funding first, then the PnL (futures) or the options' value (paid to longs by
+// shorts) into the balance; the position is flat afterwards.
+SettlementResult settle_position(Account& account, Position& position, double delivery_price);
 
 // The amount of an order on `side` that only closes the account's position (it needs no margin,
 // and is what a reduce-only order may trade).

@@ -831,6 +831,56 @@ std::uint32_t Engine::close_instrument(InstrumentId instrument, TimestampMs time
   return count;
 }
 
+std::uint32_t Engine::settle_instrument(InstrumentId instrument, double delivery_price,
+                                        TimestampMs timestamp) {
+  begin(timestamp);
+  std::uint32_t count = 0;
+  if (Market* m = market(instrument)) {
+    Contract& c = m->contract;
+    // Accounts in creation order: deterministic, and no position list to keep per instrument
+    // for an event that happens once.
+    for (std::uint32_t slot = 0; slot < accounts_.size(); ++slot) {
+      Account& a = accounts_[slot].account;
+      const Position* found = a.find(instrument);
+      if (found == nullptr || found->size == 0) continue;
+      Position& p = a.position(c);
+      const SettlementResult r = settle_position(a, p, delivery_price);
+      sink_.on_event(Settlement{now_, a.id, instrument, c.currency, r.size, delivery_price, r.price,
+                                r.pnl, r.cash, p.realized});
+      touch_position(slot, *m);
+      touch_funds(slot, c.currency);
+      ++count;
+    }
+    // The instrument is worth its settlement value from now on (flat positions report it).
+    c.mark = settlement_price(c, delivery_price);
+  }
+  finish();
+  return count;
+}
+
+void Engine::accrue_funding(InstrumentId instrument, double coin_per_usd) {
+  if (Market* m = market(instrument)) m->contract.funding += coin_per_usd;
+}
+
+std::uint32_t Engine::book_funding(InstrumentId instrument, TimestampMs timestamp) {
+  begin(timestamp);
+  std::uint32_t count = 0;
+  if (Market* m = market(instrument)) {
+    for (std::uint32_t slot = 0; slot < accounts_.size(); ++slot) {
+      Account& a = accounts_[slot].account;
+      const Position* found = a.find(instrument);
+      if (found == nullptr) continue;
+      Position& p = a.position(m->contract);
+      if (market::book_funding(a, p) == 0) continue;
+      touch_position(slot, *m);
+      touch_funds(slot, m->contract.currency);
+      ++count;
+    }
+  }
+  finish();
+  return count;
+}
+
 void Engine::deposit(AccountId account, Currency currency, double amount, TimestampMs timestamp) {
   begin(timestamp);
   const std::uint32_t a = account_slot(account);

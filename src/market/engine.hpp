@@ -203,6 +203,19 @@ class Engine {
   // The instrument expired: every order resting on it, whatever its account, is cancelled with
   // reason `settlement` (one terminal OrderUpdate each). Returns how many.
   std::uint32_t close_instrument(InstrumentId instrument, TimestampMs timestamp);
+  // The expired instrument's positions are settled at `delivery_price` (USD; see
+  // settle_position): a Settlement per position (accounts in the order they were created), then
+  // each account's PositionUpdate (flat) and PortfolioUpdate. Returns how many were settled.
+  std::uint32_t settle_instrument(InstrumentId instrument, double delivery_price,
+                                  TimestampMs timestamp);
+
+  // Perpetual funding. accrue_funding() adds to the instrument's accrued funding what a long of
+  // 1 USD pays (coin; negative: longs are paid) over the time just passed; no event. Positions
+  // book what they accrued when they next trade, settle, or at book_funding(), which books every
+  // position of the instrument (PositionUpdate and PortfolioUpdate for each that paid or
+  // received) and returns how many did.
+  void accrue_funding(InstrumentId instrument, double coin_per_usd);
+  std::uint32_t book_funding(InstrumentId instrument, TimestampMs timestamp);
 
   // Queries (no events). An order's label points into the engine until the next command.
   const Book* book(InstrumentId instrument) const;

@@ -15,7 +15,8 @@
 // OrderUpdate (makers cancelled by self-trade prevention or reduce-only get their OrderUpdate at
 // that point); the OrderUpdate of the order the command was about; one BookChange per book that
 // changed; one PositionUpdate per (account, instrument) whose position changed; one
-// PortfolioUpdate per (account, currency) whose funds changed through fills or deposits.
+// PortfolioUpdate per (account, currency) whose funds changed through fills, deposits, funding
+// or settlement. settle_instrument() emits a Settlement per settled position first.
 #pragma once
 
 #include <cstdint>
@@ -211,8 +212,24 @@ struct MarkPrice {
   double price = 0;  // the instrument's price units (USD for futures, coin for options)
 };
 
+// A position settled at its instrument's expiry: one per account that held one (Deribit's
+// settlement history record of type "delivery"). Followed by the account's PositionUpdate (flat)
+// and PortfolioUpdate.
+struct Settlement {
+  TimestampMs timestamp = 0;
+  AccountId account = 0;
+  InstrumentId instrument = 0;
+  Currency currency = Currency::BTC;
+  Lots position = 0;               // the size settled, signed
+  double index_price = 0;          // the delivery price (USD)
+  double mark_price = 0;           // the settlement price: futures USD, options coin (intrinsic)
+  double profit_loss = 0;          // realised by the settlement, coin
+  double cash = 0;                 // moved into the balance, coin (options: what longs receive)
+  double session_profit_loss = 0;  // the position's session realised PnL after it, coin
+};
+
 using Event = std::variant<OrderUpdate, Trade, BookChange, PositionUpdate, PortfolioUpdate,
-                           IndexPrice, MarkPrice>;
+                           IndexPrice, MarkPrice, Settlement>;
 
 // Receives every event in order. Called synchronously from the engine; must not call back into
 // the engine.

@@ -109,6 +109,9 @@ struct VenueConfig {
   market::TimestampMs ticker_interval_ms = 1000;  // tickers and mark prices
   market::TimestampMs surface_interval_ms = 10'000;
   market::TimestampMs roll_interval_ms = 60'000;  // listing and expiry (aligned to the minute)
+  // Perpetual funding accrues at every index step and is booked to the accounts this often
+  // (aligned like the rolls); 0: never booked (it is still booked when positions trade).
+  market::TimestampMs funding_interval_ms = 60'000;
   double chain_speedup = 1;  // blocks arrive this many times faster than on the real chains
 
   // Publish the order, position and portfolio events of the simulated participants too (tests);

@@ -152,6 +152,13 @@ struct Writer {
     appendf(out, "closed t=%" PRId64 " ins=%u", e.timestamp, e.instrument);
   }
   void operator()(const StreamGap& e) const { appendf(out, "gap dropped=%" PRIu64, e.dropped); }
+  void operator()(const market::Settlement& e) const {
+    appendf(out,
+            "settlement t=%" PRId64 " acct=%u ins=%u ccy=%d size=%" PRId64
+            " index=%.17g px=%.17g pnl=%.17g cash=%.17g rpl=%.17g",
+            e.timestamp, e.account, e.instrument, ccy(e.currency), e.position, e.index_price,
+            e.mark_price, e.profit_loss, e.cash, e.session_profit_loss);
+  }
 };
 
 struct Namer {
@@ -169,6 +176,7 @@ struct Namer {
   std::string_view operator()(const InstrumentListed&) const { return "listed"; }
   std::string_view operator()(const InstrumentClosed&) const { return "closed"; }
   std::string_view operator()(const StreamGap&) const { return "gap"; }
+  std::string_view operator()(const market::Settlement&) const { return "settlement"; }
 };
 
 }  // namespace

@@ -5,7 +5,7 @@
 //    string_view and span members point into the engine and die with on_event(), so the two
 //    events that have them travel as OwnedOrderUpdate (the label copied inline) and
 //    OwnedBookChange (the levels copied, inline up to four per side); Trade, PositionUpdate,
-//    PortfolioUpdate, IndexPrice and MarkPrice are plain data and travel as they are;
+//    PortfolioUpdate, IndexPrice, MarkPrice and Settlement are plain data and travel as they are;
 //  - the simulator's own events, defined here (market/events.hpp is the engine's):
 //    Ticker, Block, Transfer, SurfaceSnapshot, InstrumentListed, InstrumentClosed, StreamGap.
 //
@@ -252,10 +252,10 @@ struct StreamGap {
   std::uint64_t dropped = 0;
 };
 
-using VenueEvent =
-    std::variant<OwnedOrderUpdate, market::Trade, OwnedBookChange, market::PositionUpdate,
-                 market::PortfolioUpdate, market::IndexPrice, market::MarkPrice, Ticker, Block,
-                 Transfer, SurfaceSnapshot, InstrumentListed, InstrumentClosed, StreamGap>;
+using VenueEvent = std::variant<OwnedOrderUpdate, market::Trade, OwnedBookChange,
+                                market::PositionUpdate, market::PortfolioUpdate, market::IndexPrice,
+                                market::MarkPrice, Ticker, Block, Transfer, SurfaceSnapshot,
+                                InstrumentListed, InstrumentClosed, StreamGap, market::Settlement>;
 
 // Receives the simulator's events in order (the Venue pushes them into its queues).
 class VenueSink {

@@ -115,6 +115,9 @@ void Simulator::open() {
   schedule(now_us_, Task::surface, 0);
   const TimestampMs roll = config_.roll_interval_ms;
   schedule(ms_to_us((now / roll + 1) * roll), Task::roll, 0);
+  if (const TimestampMs funding = config_.funding_interval_ms; funding > 0) {
+    schedule(ms_to_us((now / funding + 1) * funding), Task::funding, 0);
+  }
 }
 
 // ---- Scheduling -------------------------------------------------------------------------------
@@ -172,6 +175,10 @@ void Simulator::run(const Scheduled& s) {
       for (auto& cs : currencies_) publish_surface(*cs);
       schedule(now_us_ + ms_to_us(config_.surface_interval_ms), Task::surface, 0);
       break;
+    case Task::funding:
+      book_funding();
+      schedule(now_us_ + ms_to_us(config_.funding_interval_ms), Task::funding, 0);
+      break;
     case Task::roll:
       roll(true);
       schedule(now_us_ + ms_to_us(config_.roll_interval_ms), Task::roll, 0);
@@ -214,7 +221,24 @@ void Simulator::index_step(CurrencyState& cs) {
   cs.published_index = std::round(cs.index.price() * 100) / 100;
   ++cs.version;  // what was computed from the old index and surface is stale now
   engine_->set_index(cs.currency, cs.published_index, now_ms());
+  accrue_funding(cs);
   for (InstrumentId id : cs.instruments) requote(cs, states_[id]);
+}
+
+// Deribit accrues funding continuously on the position's value at the index: over one index
+// step a long of q USD pays q / index × current_funding × (step / 8 h) coin (a short receives
+// it). The engine keeps the running sum per USD; positions book it when they trade, at expiry,
+// and every funding_interval_ms (book_funding).
+void Simulator::accrue_funding(const CurrencyState& cs) {
+  if (!active(cs.perpetual) || !(cs.published_index > 0)) return;
+  const double dt_8h = static_cast<double>(config_.index_interval_ms) / kEightHoursMs;
+  engine_->accrue_funding(cs.perpetual, cs.current_funding * dt_8h / cs.published_index);
+}
+
+void Simulator::book_funding() {
+  for (const auto& cs : currencies_) {
+    if (active(cs->perpetual)) engine_->book_funding(cs->perpetual, now_ms());
+  }
 }
 
 const Simulator::ExpiryModel& Simulator::expiry_model(const CurrencyState& cs,
@@ -452,6 +476,9 @@ void Simulator::close_instrument(InstrumentId id) {
   // Whatever still rests on it (external accounts' orders) is cancelled as settled.
   engine_->close_instrument(id, now_ms());
   CurrencyState& cs = *currency_state(s->instrument->currency);
+  // Every position is settled at the delivery price: the index as published at the expiry
+  // (Deribit's is a 30-minute average of the index before it).
+  engine_->settle_instrument(id, cs.published_index, now_ms());
   std::erase(cs.instruments, id);
   std::erase_if(cs.futures, [id](const auto& f) { return f.second == id; });
   const TimestampMs expiry = s->instrument->expiration_ms;
@@ -555,6 +582,11 @@ void Simulator::handle(const market::IndexPrice& e) {
 
 void Simulator::handle(const market::MarkPrice& e) {
   emit<market::MarkPrice>(e);
+}
+
+void Simulator::handle(const market::Settlement& e) {
+  if (is_sim_account(e.account) && !config_.publish_sim_accounts) return;
+  emit<market::Settlement>(e);
 }
 
 // ---- External commands ------------------------------------------------------------------------

@@ -10,14 +10,16 @@
 //
 // Scheduled tasks (all in simulated time):
 //  - per currency every index_interval_ms: index step, surface drift, perpetual premium and
-//    funding, set_index (IndexPrice), requote of every instrument of the currency;
+//    funding (accrued to the perpetual's positions), set_index (IndexPrice), requote of every
+//    instrument of the currency;
+//  - every funding_interval_ms: the perpetuals' accrued funding booked to their positions;
 //  - every ticker_interval_ms: for every active instrument a mark (set_mark → MarkPrice) and a
 //    Ticker;
 //  - every surface_interval_ms: a SurfaceSnapshot per currency;
 //  - per currency, blocks at exponential intervals: Block, then its Transfers;
 //  - at every roll_interval_ms boundary (08:00 UTC expiries are on one): the registry rolls;
 //    new instruments are listed (InstrumentListed, accounts funded, quoted), expired ones
-//    closed (the simulator's orders cancelled, InstrumentClosed);
+//    closed (every order cancelled, every position settled at the index, InstrumentClosed);
 //  - the noise traders' next event (exponential with the venue's total noise rate), outside the
 //    heap: at equal times heap tasks go first.
 #pragma once
@@ -104,7 +106,7 @@ class Simulator final : private market::EventSink {
  private:
   // At equal times tasks run in this order (then in scheduling order): listings first, then
   // the index step, so that tickers see the step's model (and share its computations).
-  enum class Task : std::uint8_t { roll, index, ticker, surface, block };
+  enum class Task : std::uint8_t { roll, index, funding, ticker, surface, block };
   struct Scheduled {
     std::int64_t at_us = 0;
     std::uint64_t seq = 0;
@@ -150,12 +152,15 @@ class Simulator final : private market::EventSink {
   void handle(const market::PortfolioUpdate& e);
   void handle(const market::IndexPrice& e);
   void handle(const market::MarkPrice& e);
+  void handle(const market::Settlement& e);
   template <class T, class... Args>
   void emit(Args&&... args);
 
   void schedule(std::int64_t at_us, Task task, std::uint32_t arg);
   void run(const Scheduled& s);
   void index_step(CurrencyState& cs);
+  void accrue_funding(const CurrencyState& cs);
+  void book_funding();
   void publish_tickers();
   void publish_surface(CurrencyState& cs);
   void mine_block(CurrencyState& cs);

@@ -187,6 +187,7 @@ struct Venue::Executor {
     s.timestamp = sim.now_ms();
     s.account = id;
     s.currency = currency;
+    s.index_price = sim.index_price(currency);
     const market::Account* a = sim.engine().account(id);
     if (a == nullptr || is_sim_account(id)) return s;
     s.found = true;
@@ -195,6 +196,11 @@ struct Venue::Executor {
       if (p.contract == nullptr || p.contract->currency != currency) continue;
       s.positions.push_back({p.instrument, p.size, p.average_price(), market::mark_or_average(p),
                              market::floating_pnl(p), p.realized});
+      if (p.size == 0 || p.contract->kind != market::Kind::option) continue;
+      // The option's ticker, computed now (its IV solves take microseconds; positions are few).
+      if (const std::optional<Ticker> t = sim.ticker(p.instrument)) {
+        s.option_markets.push_back({p.instrument, t->mark_iv, t->underlying_price, t->greeks});
+      }
     }
     return s;
   }

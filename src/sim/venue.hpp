@@ -74,13 +74,33 @@ struct PositionSnapshot {
   double realized_pnl = 0;
 };
 
+// The market of an option an account holds, from the option's ticker computed at the snapshot
+// (what its next ticker would publish), so that Greeks and revaluations agree with the
+// positions.
+struct OptionMarket {
+  InstrumentId instrument = 0;
+  double mark_iv = 0;           // percent
+  double underlying_price = 0;  // the expiry's forward (USD)
+  TickerGreeks greeks;          // per contract
+};
+
 struct AccountSnapshot {
   bool found = false;  // false: no such account (nothing deposited or traded), or stopped
   TimestampMs timestamp = 0;
   AccountId account = 0;
   Currency currency = Currency::BTC;
+  double index_price = 0;  // the currency's index as last published (0: unknown)
   market::Summary summary;
   std::vector<PositionSnapshot> positions;  // of `currency`, including flat ones
+  // Of the open option positions whose instrument is active, in the positions' order.
+  std::vector<OptionMarket> option_markets;
+
+  const OptionMarket* option_market(InstrumentId instrument) const {
+    for (const OptionMarket& m : option_markets) {
+      if (m.instrument == instrument) return &m;
+    }
+    return nullptr;
+  }
 };
 
 // An account's open orders (private/get_open_orders_by_*), in the order they started resting.

@@ -194,6 +194,28 @@ TEST(Request, ParamAccessorsReportMissingAndWrongType) {
   EXPECT_EQ(keys.front(), "s");
 }
 
+TEST(Request, NumberArrays) {
+  RequestParser parser;
+  Request r;
+  ASSERT_EQ(parser.parse(R"({"method":"m","params":{"moves":[-0.2,0,1,1e-3],"empty":[],)"
+                         R"("mixed":[1,"x"],"nested":[[1]],"n":null,"x":0.5}})",
+                         r),
+            ParseError::none);
+  const Params& p = r.params;
+  std::vector<double> numbers{42};
+  EXPECT_EQ(p.get_double_array("moves", numbers), ParamStatus::ok);
+  EXPECT_EQ(numbers, (std::vector<double>{-0.2, 0, 1, 0.001}));  // integers converted
+  EXPECT_EQ(p.get_double_array("empty", numbers), ParamStatus::ok);
+  EXPECT_TRUE(numbers.empty());
+  numbers = {42};
+  EXPECT_EQ(p.get_double_array("mixed", numbers), ParamStatus::wrong_type);
+  EXPECT_TRUE(numbers.empty());
+  EXPECT_EQ(p.get_double_array("nested", numbers), ParamStatus::wrong_type);
+  EXPECT_EQ(p.get_double_array("x", numbers), ParamStatus::wrong_type);  // not an array
+  EXPECT_EQ(p.get_double_array("n", numbers), ParamStatus::missing);     // null: not given
+  EXPECT_EQ(p.get_double_array("nope", numbers), ParamStatus::missing);
+}
+
 TEST(Request, StructuralErrors) {
   struct Case {
     std::string_view text;

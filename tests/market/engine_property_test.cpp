@@ -6,7 +6,7 @@
 //    its filled amount; buys equal sells); positions net to zero; each book's prev_change_id
 //    chain is unbroken and replaying the changes gives the book, whose checksum matches; every
 //    order has exactly one terminal event and nothing after it; equity is conserved (Σ equity =
-//    Σ deposits − Σ fees at any marks);
+//    Σ deposits − Σ fees at any marks, and after funding and settlement);
 //  - determinism: the same seed gives a byte-identical event stream.
 #include <gtest/gtest.h>
 
@@ -360,6 +360,22 @@ struct Harness {
     engine.set_mark(kOption, 0.0123, 0);
     double equity = 0;
     for (AccountId a = 0; a < kAccounts; ++a) equity += engine.summary(a, Currency::BTC).equity;
+    EXPECT_NEAR(equity, kAccounts * kDeposit - fees, 1e-5);
+    // Funding and settlement only move coin between accounts: once the funding is booked and
+    // both instruments are settled (the put in the money), every position is flat and equity is
+    // still conserved.
+    engine.accrue_funding(kFuture, 3e-9);
+    engine.book_funding(kFuture, 0);
+    engine.settle_instrument(kFuture, 61111.5, 0);
+    engine.settle_instrument(kOption, 55555.5, 0);
+    equity = 0;
+    for (AccountId a = 0; a < kAccounts; ++a) {
+      for (const InstrumentId i : kInstruments) {
+        const Position* p = engine.account(a)->find(i);
+        ASSERT_EQ(p ? p->size : 0, 0);
+      }
+      equity += engine.summary(a, Currency::BTC).equity;
+    }
     EXPECT_NEAR(equity, kAccounts * kDeposit - fees, 1e-5);
   }
 };

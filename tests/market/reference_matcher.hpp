@@ -86,11 +86,14 @@ class Recorder final : public EventSink {
   std::vector<OwnedBookChange> books;
   std::vector<PositionUpdate> positions;
   std::vector<PortfolioUpdate> portfolios;
+  std::vector<Settlement> settlements;
+  std::vector<std::size_t> kinds;  // each event's Event::index(), in order
   std::size_t events = 0;
   std::string log;
 
   void on_event(const Event& event) override {
     ++events;
+    kinds.push_back(event.index());
     log.push_back(static_cast<char>(event.index()));
     std::visit([this](const auto& e) { record(e); }, event);
   }
@@ -102,6 +105,8 @@ class Recorder final : public EventSink {
     books.clear();
     positions.clear();
     portfolios.clear();
+    settlements.clear();
+    kinds.clear();
   }
 
  private:
@@ -155,6 +160,11 @@ class Recorder final : public EventSink {
   }
   void record(const IndexPrice& e) { put(e.currency), put(e.price); }
   void record(const MarkPrice& e) { put(e.instrument), put(e.price); }
+  void record(const Settlement& e) {
+    settlements.push_back(e);
+    put(e.timestamp), put(e.account), put(e.instrument), put(e.position), put(e.index_price);
+    put(e.mark_price), put(e.profit_loss), put(e.cash), put(e.session_profit_loss);
+  }
 };
 
 // ---- Reference matcher ------------------------------------------------------------------------

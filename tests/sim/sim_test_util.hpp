@@ -92,6 +92,12 @@ class InvariantChecker : public VenueSink {
       positions[{p->account, p->instrument}] = p->size;
     }
     if (const auto* c = std::get_if<InstrumentClosed>(&e)) closed.insert(c->instrument);
+    if (const auto* s = std::get_if<market::Settlement>(&e)) {
+      // A settlement closes the position its trades built.
+      ++settlements;
+      traded_positions[{s->account, s->instrument}] -= s->position;
+      if (closed.count(s->instrument) > 0) ++activity_after_close;  // settles before it closes
+    }
   }
 
   void on_book(const OwnedBookChange& b) {
@@ -202,7 +208,7 @@ class InvariantChecker : public VenueSink {
   std::uint64_t broken_chains = 0, crossed = 0, bad_level_actions = 0, filled_mismatch = 0;
   std::uint64_t multiple_terminals = 0, lost_orders = 0, zombie_orders = 0, open_orders = 0;
   std::uint64_t unbalanced_instruments = 0, position_mismatch = 0, book_mismatch = 0;
-  std::uint64_t activity_after_close = 0, bad_trades = 0;
+  std::uint64_t activity_after_close = 0, bad_trades = 0, settlements = 0;
   std::map<InstrumentId, BookState> books;
   std::map<market::OrderId, OrderState> orders;
   std::map<std::pair<AccountId, InstrumentId>, Lots> positions;

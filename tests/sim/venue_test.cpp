@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <future>
 #include <set>
 #include <thread>
 
+#include "pricing/deribit.hpp"
 #include "sim/command_queue.hpp"
 #include "sim/sim_test_util.hpp"
 #include "sim/venue.hpp"
@@ -225,6 +227,61 @@ TEST(Venue, CommandsFromTwoThreadsAndTheEventStream) {
       EXPECT_GE(updates[id], 2) << id;  // opened, then cancelled (and edited)
     }
   }
+}
+
+// get_account's answer carries each open option's ticker computed at the snapshot's instant:
+// its Greeks are deribit_greeks at its mark IV on its forward with the years left then.
+TEST(Venue, AccountSnapshotCarriesTheOpenOptionsTickers) {
+  Venue venue(testing::small_config(2));
+  Venue::Consumer& consumer = venue.add_consumer();
+  Drain drain(consumer);
+  venue.start();
+  Waiter<std::vector<market::Instrument>> listed;
+  ASSERT_TRUE(venue.get_instruments({}, listed.callback()));
+  const std::vector<market::Instrument> instruments = listed.get();
+  const market::Instrument* option = nullptr;  // the BTC call of the last expiry nearest 100000
+  for (const market::Instrument& i : instruments) {
+    if (i.currency != Currency::BTC || i.option_type != market::OptionType::call) continue;
+    if (option == nullptr || i.expiration_ms > option->expiration_ms ||
+        (i.expiration_ms == option->expiration_ms &&
+         std::abs(i.strike - 100000) < std::abs(option->strike - 100000))) {
+      option = &i;
+    }
+  }
+  ASSERT_NE(option, nullptr);
+  const InstrumentId perp = find_instrument(venue, "BTC-PERPETUAL");
+  Waiter<AccountSnapshot> dep;
+  ASSERT_TRUE(venue.deposit(1003, Currency::BTC, 10, dep.callback()));
+  dep.get();
+  for (const auto& [id, lots] : {std::pair{option->id, Lots{5}}, std::pair{perp, Lots{10}}}) {
+    market::PlaceOrder p;
+    p.account = 1003;
+    p.instrument = id;
+    p.type = market::OrderType::market;
+    p.amount = lots;
+    Waiter<OrderResult> w;
+    ASSERT_TRUE(venue.place(p, "", w.callback()));
+    ASSERT_EQ(w.get().order->order.filled, lots);
+  }
+  Waiter<AccountSnapshot> acc;
+  ASSERT_TRUE(venue.get_account(1003, Currency::BTC, acc.callback()));
+  const AccountSnapshot a = acc.get();
+  venue.stop();
+  EXPECT_GT(a.index_price, 0);
+  ASSERT_EQ(a.option_markets.size(), 1u);  // the option only, not the perpetual
+  const OptionMarket* m = a.option_market(option->id);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(a.option_market(perp), nullptr);
+  EXPECT_GT(m->mark_iv, 5);
+  EXPECT_GT(m->underlying_price, a.index_price * 0.9);
+  const pricing::DeribitGreeks g = pricing::deribit_greeks(
+      pricing::OptionType::call, m->underlying_price, option->strike,
+      pricing::deribit_years_to_expiry(a.timestamp, option->expiration_ms), m->mark_iv / 100);
+  EXPECT_DOUBLE_EQ(m->greeks.delta, g.delta);
+  EXPECT_DOUBLE_EQ(m->greeks.gamma, g.gamma);
+  EXPECT_DOUBLE_EQ(m->greeks.vega, g.vega);
+  EXPECT_DOUBLE_EQ(m->greeks.theta, g.theta);
+  EXPECT_GT(m->greeks.delta, 0);
 }
 
 TEST(Venue, RealTimePacing) {
