@@ -238,6 +238,12 @@ void Gateway::stop() {
   if (stopped_.exchange(true) || !server_) return;
   server_->shutdown();
   server_->wait();
+  // Sockets the server dropped after its grace period never reported their close: the I/O
+  // threads are gone, so their sessions can be handled from here.
+  for (const auto& io : io_) {
+    for (const auto& [id, session] : io->sessions) cancel_orders_on_disconnect(*session);
+  }
+  wait_for_disconnect_cancels();  // before the venue stops taking commands
   if (venue_) venue_->stop();
   if (publisher_) publisher_->stop();
 }
@@ -282,6 +288,7 @@ void Gateway::on_close(ws::WebSocket& socket, std::uint16_t, std::string_view) {
   auto* session = static_cast<Session*>(socket.user_data);
   if (session == nullptr) return;
   socket.user_data = nullptr;
+  cancel_orders_on_disconnect(*session);
   unsubscribe_everything(*session);
   auth_->connection_closed(session->id);
   if (session->counted) connection_limiter_->release(session->peer);
@@ -405,6 +412,8 @@ void Gateway::dispatch(Call& call) {
       {"public/set_heartbeat", &Gateway::public_set_heartbeat},
       {"public/disable_heartbeat", &Gateway::public_disable_heartbeat},
       {"public/auth", &Gateway::public_auth},
+      {"public/fork_token", &Gateway::public_fork_token},
+      {"public/exchange_token", &Gateway::public_exchange_token},
       {"private/logout", &Gateway::private_logout},
       {"private/subscribe", &Gateway::private_subscribe},
       {"private/unsubscribe", &Gateway::public_unsubscribe},
@@ -419,6 +428,9 @@ void Gateway::dispatch(Call& call) {
       {"private/get_order_state", &Gateway::private_get_order_state},
       {"private/get_positions", &Gateway::private_get_positions},
       {"private/get_account_summary", &Gateway::private_get_account_summary},
+      {"private/enable_cancel_on_disconnect", &Gateway::private_cancel_on_disconnect},
+      {"private/disable_cancel_on_disconnect", &Gateway::private_cancel_on_disconnect},
+      {"private/get_cancel_on_disconnect", &Gateway::private_cancel_on_disconnect},
   };
   const auto it = kMethods.find(call.request.method);
   if (it == kMethods.end()) {

@@ -130,6 +130,9 @@ class Gateway : public ws::WebSocketHandler {
   void public_set_heartbeat(Call& call);
   void public_disable_heartbeat(Call& call);
   void public_auth(Call& call);
+  void public_fork_token(Call& call);
+  void public_exchange_token(Call& call);
+  void answer_token_grant(const Reply& reply, const AuthResult<TokenGrant>& result);
   void private_logout(Call& call);
   void private_subscribe(Call& call);
   void private_buy(Call& call);
@@ -140,6 +143,7 @@ class Gateway : public ws::WebSocketHandler {
   void private_get_order_state(Call& call);
   void private_get_positions(Call& call);
   void private_get_account_summary(Call& call);
+  void private_cancel_on_disconnect(Call& call);  // enable_, disable_ and get_cancel_on_disconnect
 
   // The caller's identity for a private method or channel (answers the error itself and
   // returns nullopt when there is none, or its scope does not allow `required`).
@@ -148,6 +152,11 @@ class Gateway : public ws::WebSocketHandler {
   void place_order(Call& call, market::Side side);
   void answer_order(const Reply& reply, const sim::OrderResult& result);
   void subscribe_channels(Call& call, bool authenticated);
+  // Cancel-on-disconnect: the session is gone (any cause); cancels the orders placed over it
+  // where the connection's or the account's setting says so. Once per session.
+  void cancel_orders_on_disconnect(Session& session);
+  bool account_cancels_on_disconnect(AccountRowId account);
+  void wait_for_disconnect_cancels();
 
   // Answers, on the reply's I/O thread (the template is in gateway_internal.hpp).
   template <class F>
@@ -198,6 +207,11 @@ class Gateway : public ws::WebSocketHandler {
   net::Timer sweep_timer_;
   std::mutex funded_mutex_;
   std::unordered_set<AccountRowId> funded_;
+  // Accounts whose connections cancel on disconnect by default (scope "account"; in memory),
+  // and the cancel_all commands of disconnects still on the venue's queue (stop() waits).
+  std::mutex cancel_on_disconnect_mutex_;
+  std::unordered_set<AccountRowId> cancel_on_disconnect_accounts_;
+  std::atomic<int> disconnect_cancels_pending_{0};
   std::atomic<bool> stopped_{false};
 };
 

@@ -42,6 +42,11 @@ struct Gateway::Session {
   std::string peer;                  // the client's IP address
   SessionRateLimiter limiter{RateLimits{}, now_us() / 1000};  // Deribit's credit pools
   bool counted = false;  // holds a slot of the per-IP connection limit
+  // Cancel-on-disconnect: this connection's own setting, if it made one (otherwise its
+  // accounts' settings apply), and the accounts whose orders were placed over it.
+  std::optional<bool> cancel_on_disconnect;
+  std::vector<AccountRowId> order_accounts;
+  bool disconnect_handled = false;  // its orders were cancelled (or kept) already
 };
 
 // Where and how to answer one request; copyable, so a venue callback can carry it back.

@@ -3,7 +3,10 @@
 // whether its scope allows the method, and order entry and account queries on the venue.
 // Every account-scoped answer is checked against the caller's account: nobody sees another
 // account's orders or positions (an order of another account is "order_not_found").
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "gateway/encode.hpp"
 #include "gateway/gateway_internal.hpp"
@@ -32,6 +35,35 @@ std::optional<market::TimeInForce> time_in_force_named(std::string_view text) {
 
 codec::ErrorCode engine_error(market::Error error) {
   return {static_cast<int>(error), market::to_string(error)};
+}
+
+enum class CancelOnDisconnectScope : std::uint8_t { connection, account };
+
+std::string_view scope_name(CancelOnDisconnectScope scope) {
+  return scope == CancelOnDisconnectScope::connection ? "connection" : "account";
+}
+
+// The members public/auth, fork_token and exchange_token share, in Deribit's order.
+template <class W>
+void write_token_members(W& w, const TokenGrant& grant) {
+  w.key("access_token");
+  w.value(std::string_view(grant.access_token));
+  w.key("expires_in");
+  w.value(grant.expires_in);
+  w.key("refresh_token");
+  w.value(std::string_view(grant.refresh_token));
+  w.key("scope");
+  w.value(std::string_view(grant.scope));
+  w.key("token_type");
+  w.value(std::string_view(grant.token_type));
+}
+
+// Cancel-on-disconnect will look at these accounts' orders placed over the session.
+void remember_order_account(Gateway::Session& session, AccountRowId account) {
+  auto& accounts = session.order_accounts;
+  if (std::find(accounts.begin(), accounts.end(), account) == accounts.end()) {
+    accounts.push_back(account);
+  }
 }
 
 }  // namespace
@@ -135,16 +167,7 @@ void Gateway::public_auth(Call& call) {
   const std::string_view state = text("state");
   respond(call.reply, [&](auto& w) {
     w.begin_object(state.empty() ? 6 : 7);
-    w.key("access_token");
-    w.value(std::string_view(result->access_token));
-    w.key("expires_in");
-    w.value(result->expires_in);
-    w.key("refresh_token");
-    w.value(std::string_view(result->refresh_token));
-    w.key("scope");
-    w.value(std::string_view(result->scope));
-    w.key("token_type");
-    w.value(std::string_view(result->token_type));
+    write_token_members(w, *result);
     w.key("enabled_features");
     w.begin_array(0);
     w.end_array();
@@ -152,6 +175,69 @@ void Gateway::public_auth(Call& call) {
       w.key("state");
       w.value(state);
     }
+    w.end_object();
+  });
+}
+
+// public/fork_token (refresh_token, session_name) and public/exchange_token (refresh_token,
+// subject_id, optional scope): new tokens, shaped as Deribit's (public/auth's without
+// enabled_features). They do not change who the connection is authenticated as.
+void Gateway::public_fork_token(Call& call) {
+  const codec::Params& p = call.params();
+  const auto refresh_token = p.get_string("refresh_token");
+  if (!refresh_token) {
+    respond_param_error(call.reply, "refresh_token", refresh_token.status);
+    return;
+  }
+  const auto session_name = p.get_string("session_name");
+  if (!session_name) {
+    respond_param_error(call.reply, "session_name", session_name.status);
+    return;
+  }
+  const std::string ip(call.peer);
+  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  answer_token_grant(call.reply, auth_->fork_token(refresh_token.value, session_name.value, caller,
+                                                   now_us() / 1000));
+}
+
+void Gateway::public_exchange_token(Call& call) {
+  const codec::Params& p = call.params();
+  const auto refresh_token = p.get_string("refresh_token");
+  if (!refresh_token) {
+    respond_param_error(call.reply, "refresh_token", refresh_token.status);
+    return;
+  }
+  const auto subject_id = p.get_int64("subject_id");
+  if (!subject_id) {
+    respond_param_error(call.reply, "subject_id", subject_id.status);
+    return;
+  }
+  const auto scope = p.get_string("scope");
+  if (!scope && scope.status != codec::ParamStatus::missing) {
+    respond_param_error(call.reply, "scope", scope.status);
+    return;
+  }
+  const std::string ip(call.peer);
+  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  answer_token_grant(call.reply, auth_->exchange_token(refresh_token.value, subject_id.value,
+                                                       scope ? scope.value : std::string_view(),
+                                                       caller, now_us() / 1000));
+}
+
+void Gateway::answer_token_grant(const Reply& reply, const AuthResult<TokenGrant>& result) {
+  if (!result) {
+    const AuthError& error = result.error();
+    if (!error.param.empty()) {
+      respond_param_error(reply, error.param, codec::ParamStatus::wrong_type);
+    } else {
+      respond_error(reply, error.code, error.reason);
+    }
+    return;
+  }
+  fund_once(result->identity);
+  respond(reply, [&](auto& w) {
+    w.begin_object(5);
+    write_token_members(w, *result);
     w.end_object();
   });
 }
@@ -165,6 +251,10 @@ void Gateway::private_logout(Call& call) {
     auth_->connection_closed(call.session->id);
     call.session->identity.reset();
     call.session->authenticated = false;
+    // Deribit: a graceful logout does not cancel on disconnect. Orders placed after a new
+    // authentication are watched again.
+    call.session->cancel_on_disconnect.reset();
+    call.session->order_accounts.clear();
   }
   respond(call.reply, [](auto& w) { w.value("ok"); });
 }
@@ -205,6 +295,8 @@ void Gateway::place_order(Call& call, market::Side side) {
   order.instrument = instrument->id;
   order.side = side;
   order.timestamp = now_us() / 1000;
+  // Cancel-on-disconnect cancels the orders of one connection: they carry its id.
+  order.origin = call.session != nullptr ? call.session->id : 0;
   auto amount = p.get_double("amount");
   if (!amount) {
     // Deribit accepts `contracts` instead of `amount`.
@@ -259,6 +351,7 @@ void Gateway::place_order(Call& call, market::Side side) {
     respond_param_error(call.reply, "label", codec::ParamStatus::out_of_range);
     return;
   }
+  if (call.session != nullptr) remember_order_account(*call.session, identity->account_id);
   const Reply reply = call.reply;
   const bool queued = venue_->place(
       order, std::string(label ? label.value : ""), [this, reply](const sim::OrderResult& result) {
@@ -448,6 +541,96 @@ void Gateway::private_get_account_summary(Call& call) {
   };
   check_queued(reply, venue_->get_account(venue_account(*identity), *currency,
                                           back_on_io<sim::AccountSnapshot>(reply, answer)));
+}
+
+// ---- cancel-on-disconnect
+// ----------------------------------------------------------------------
+
+bool Gateway::account_cancels_on_disconnect(AccountRowId account) {
+  std::lock_guard lock(cancel_on_disconnect_mutex_);
+  return cancel_on_disconnect_accounts_.contains(account);
+}
+
+// private/enable_cancel_on_disconnect and private/disable_cancel_on_disconnect ("ok"), and
+// private/get_cancel_on_disconnect ({scope, enabled}). `scope`: "connection" (the default;
+// WebSocket only) or "account" (the default of the account's connections, in memory).
+void Gateway::private_cancel_on_disconnect(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  auto scope = CancelOnDisconnectScope::connection;
+  if (const auto text = call.params().get_string("scope")) {
+    if (text.value == "account") {
+      scope = CancelOnDisconnectScope::account;
+    } else if (text.value != "connection") {
+      respond_param_error(call.reply, "scope", codec::ParamStatus::wrong_type);
+      return;
+    }
+  } else if (text.status != codec::ParamStatus::missing) {
+    respond_param_error(call.reply, "scope", text.status);
+    return;
+  }
+  Session* session = call.session;
+  if (scope == CancelOnDisconnectScope::connection && session == nullptr) {
+    respond_error(call.reply, codec::errors::must_be_websocket_request);
+    return;
+  }
+  const bool account_setting = account_cancels_on_disconnect(identity->account_id);
+  const std::string_view method = call.request.method;
+  if (method == "private/get_cancel_on_disconnect") {
+    const bool enabled = scope == CancelOnDisconnectScope::account
+                             ? account_setting
+                             : session->cancel_on_disconnect.value_or(account_setting);
+    respond(call.reply, [&](auto& w) {
+      w.begin_object(2);
+      w.key("scope");
+      w.value(scope_name(scope));
+      w.key("enabled");
+      w.value(enabled);
+      w.end_object();
+    });
+    return;
+  }
+  const bool enable = method == "private/enable_cancel_on_disconnect";
+  if (scope == CancelOnDisconnectScope::connection) {
+    session->cancel_on_disconnect = enable;
+  } else {
+    std::lock_guard lock(cancel_on_disconnect_mutex_);
+    if (enable) {
+      cancel_on_disconnect_accounts_.insert(identity->account_id);
+    } else {
+      cancel_on_disconnect_accounts_.erase(identity->account_id);
+    }
+  }
+  respond(call.reply, [](auto& w) { w.value("ok"); });
+}
+
+void Gateway::cancel_orders_on_disconnect(Session& session) {
+  if (session.disconnect_handled) return;
+  session.disconnect_handled = true;
+  for (const AccountRowId account : session.order_accounts) {
+    if (!session.cancel_on_disconnect.value_or(account_cancels_on_disconnect(account))) continue;
+    market::CancelAll filter;
+    filter.account = static_cast<market::AccountId>(account);
+    filter.origin = session.id;
+    filter.reason = market::CancelReason::cancel_on_disconnect;
+    filter.timestamp = now_us() / 1000;
+    disconnect_cancels_pending_.fetch_add(1, std::memory_order_relaxed);
+    // Runs on the venue thread: touches nothing of the (deleted) session.
+    const bool queued = venue_->cancel_all(filter, [this](const sim::OrderResult&) {
+      disconnect_cancels_pending_.fetch_sub(1, std::memory_order_release);
+    });
+    if (!queued) disconnect_cancels_pending_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+// At shutdown: the disconnects' cancels must reach the venue before it stops taking commands
+// (it answers what is still queued as not executed). Bounded, so a stuck venue cannot hang us.
+void Gateway::wait_for_disconnect_cancels() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (disconnect_cancels_pending_.load(std::memory_order_acquire) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 // ---- private/subscribe
