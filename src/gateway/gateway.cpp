@@ -117,6 +117,8 @@ void Gateway::start() {
   audit_ = std::make_unique<AuditLog>(audit_options);
   auth_ = std::make_unique<Authenticator>(*store_, AuthOptions{}, audit_.get());
   connection_limiter_ = std::make_unique<ConnectionLimiter>(config_.max_connections_per_ip);
+  http_ip_limits_ = std::make_unique<KeyedRateLimiter>(config_.rate_limits);
+  http_account_limits_ = std::make_unique<KeyedRateLimiter>(config_.rate_limits);
   venue_ = std::make_unique<sim::Venue>(config_.venue);
   sim::Venue::Consumer& events = venue_->add_consumer();
 
@@ -206,7 +208,10 @@ void Gateway::start() {
   server_->start();  // throws: address in use, unreadable certificates
   net::EventLoop& loop = server_->loop(0);
   sweep_timer_.set_callback([this, &loop] {
-    auth_->sweep(now_us() / 1000);
+    const std::int64_t now_ms = now_us() / 1000;
+    auth_->sweep(now_ms);
+    http_ip_limits_->sweep(now_ms);
+    http_account_limits_->sweep(now_ms);
     loop.timers().arm(sweep_timer_, loop.now_ms() + 10'000);
   });
   server_->post(0, [this, &loop] { loop.timers().arm(sweep_timer_, loop.now_ms() + 10'000); });
@@ -272,6 +277,7 @@ void Gateway::on_open(ws::WebSocket& socket) {
     session->authenticated = true;
   }
   session->peer = socket.peer_address();
+  session->limiter = SessionRateLimiter(config_.rate_limits, now_us() / 1000);
   session->counted = true;  // on_upgrade took a slot of the per-IP limit
   session->id = next_session_id_.fetch_add(1, std::memory_order_relaxed);
   session->socket = &socket;
@@ -380,6 +386,15 @@ void Gateway::handle_text(std::size_t thread, Session* session, std::string_view
     session->socket->close(1008, "rate limit exceeded");
     return;
   }
+  // HTTP: public methods, and private ones answered without authenticating, use the client
+  // IP's pools; the other private methods use their account's, charged in authorize().
+  if (http != nullptr && !(request.method.starts_with("private/") &&
+                           required_scope_for_method(request.method).access != Access::none)) {
+    if (!http_ip_limits_->admit(http->peer, request.method, now_us() / 1000)) {
+      respond_error(reply, codec::errors::too_many_requests);
+      return;
+    }
+  }
   Call call{std::move(reply), session, request};
   if (http != nullptr) {
     call.http_authorization = http->authorization;
@@ -475,7 +490,10 @@ void Gateway::respond_error(const Reply& reply, const codec::ErrorCode& error,
       codec::write_error(w, id, meta, error, [&](auto& inner) { inner.value(data); });
     }
   });
-  send_bytes(reply, io.out, true);
+  // Over HTTP, out of credits is 429 (the body is Deribit's 10028), so that any HTTP client
+  // backs off; Deribit's REST errors are otherwise 400.
+  const bool throttled = error.code == codec::errors::too_many_requests.code;
+  send_bytes(reply, io.out, true, throttled ? 429 : 400);
 }
 
 void Gateway::respond_param_error(const Reply& reply, std::string_view param,
@@ -488,14 +506,21 @@ void Gateway::respond_param_error(const Reply& reply, std::string_view param,
   send_bytes(reply, io.out, true);
 }
 
-void Gateway::send_bytes(const Reply& reply, const std::string& bytes, bool is_error) {
+void Gateway::send_bytes(const Reply& reply, const std::string& bytes, bool is_error,
+                         int http_status) {
   const std::int64_t elapsed = now_us() - reply.us_in;
   metrics_.observe_latency(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)));
   if (is_error) metrics_.request_errors.fetch_add(1, std::memory_order_relaxed);
   if (reply.is_http) {
     // Deribit's REST API answers errors with 400 and the same JSON-RPC body.
-    reply.http.send(http::format_response(
-        {is_error ? 400 : 200, {{"Content-Type", "application/json"}}}, bytes, true));
+    const int status = is_error ? http_status : 200;
+    if (status == 429) {
+      reply.http.send(http::format_response(
+          {status, {{"Content-Type", "application/json"}, {"Retry-After", "1"}}}, bytes, true));
+      return;
+    }
+    reply.http.send(
+        http::format_response({status, {{"Content-Type", "application/json"}}}, bytes, true));
     return;
   }
   Session* session = find_session(reply.thread, reply.session);

@@ -47,6 +47,9 @@ struct GatewayConfig {
   std::size_t send_buffer_hard_cap = 16 << 20;  // ... and is closed with 1008 beyond this
   std::size_t max_channels_per_session = 10000;
   std::size_t max_connections_per_ip = 32;  // Deribit's; the 33rd handshake gets HTTP 429
+  // Deribit's credit pools: per WebSocket session, and over HTTP per account (private
+  // methods) or per client IP (public ones).
+  RateLimits rate_limits;
 };
 
 // Counters for /metrics (relaxed atomics: any thread adds, the scrape reads).
@@ -163,7 +166,8 @@ class Gateway : public ws::WebSocketHandler {
   void respond(const Reply& reply, F&& write_value);
   void respond_error(const Reply& reply, const codec::ErrorCode& error, std::string_view data = {});
   void respond_param_error(const Reply& reply, std::string_view param, codec::ParamStatus status);
-  void send_bytes(const Reply& reply, const std::string& bytes, bool is_error);
+  void send_bytes(const Reply& reply, const std::string& bytes, bool is_error,
+                  int http_status = 400);
   // Runs `task` on the reply's I/O thread (venue callbacks come from the venue thread).
   void on_thread(const Reply& reply, std::function<void()> task);
   // A venue callback that copies its result, goes back to the reply's I/O thread and runs
@@ -202,6 +206,9 @@ class Gateway : public ws::WebSocketHandler {
   std::unique_ptr<Authenticator> auth_;
   std::optional<ApiCredentials> created_demo_;
   std::unique_ptr<ConnectionLimiter> connection_limiter_;
+  // The HTTP twins' credit pools (docs/GATEWAY.md, "Limits"), swept with the tokens.
+  std::unique_ptr<KeyedRateLimiter> http_ip_limits_;
+  std::unique_ptr<KeyedRateLimiter> http_account_limits_;
   // Expired tokens and nonces are dropped every 10 s (on I/O thread 0). Declared after server_
   // so that it is destroyed first.
   net::Timer sweep_timer_;

@@ -101,6 +101,11 @@ std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required
     return std::nullopt;
   }
   if (!*result) {
+    // Over HTTP, a private request without a valid identity spends its address's credits.
+    if (call.reply.is_http && !http_ip_limits_->admit(call.peer, call.request.method, now_ms)) {
+      respond_error(call.reply, codec::errors::too_many_requests);
+      return std::nullopt;
+    }
     const AuthError& error = result->error();
     if (!error.param.empty()) {
       respond_param_error(call.reply, error.param, codec::ParamStatus::wrong_type);
@@ -110,6 +115,13 @@ std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required
     return std::nullopt;
   }
   Identity identity = **result;
+  // Over HTTP, an authenticated request spends its account's credits (Deribit's per
+  // sub-account pools), wherever it comes from.
+  if (call.reply.is_http && !http_account_limits_->admit(std::to_string(identity.account_id),
+                                                         call.request.method, now_ms)) {
+    respond_error(call.reply, codec::errors::too_many_requests);
+    return std::nullopt;
+  }
   if (!identity.scopes.allows(required)) {
     respond_error(call.reply, codec::errors::scope_exceeded, "insufficient scope");
     return std::nullopt;
