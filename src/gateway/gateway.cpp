@@ -114,6 +114,7 @@ void Gateway::start() {
   store_ = AccountStore::open(store_options, &created_demo_);
   AuditLogOptions audit_options;
   audit_options.directory = config_.data_dir;
+  audit_options.background = true;  // requests never wait for the disk
   audit_ = std::make_unique<AuditLog>(audit_options);
   auth_ = std::make_unique<Authenticator>(*store_, AuthOptions{}, audit_.get());
   connection_limiter_ = std::make_unique<ConnectionLimiter>(config_.max_connections_per_ip);
@@ -380,6 +381,9 @@ void Gateway::handle_text(std::size_t thread, Session* session, std::string_view
     return;
   }
   reply.set_id(request.id);
+  const std::string_view peer =
+      http != nullptr ? http->peer : (session != nullptr ? std::string_view(session->peer) : "");
+  reply.audit = OrderAuditTrail::begin(request.method, request.params, peer, reply.id_json);
   if (session != nullptr && !session->limiter.admit(request.method, now_us() / 1000)) {
     // Deribit: out of credits is 10028, and the session is terminated.
     respond_error(reply, codec::errors::too_many_requests);
@@ -480,6 +484,7 @@ void Gateway::handle_http(const ws::HttpExchange& e, ws::HttpReply http) {
 
 void Gateway::respond_error(const Reply& reply, const codec::ErrorCode& error,
                             std::string_view data) {
+  if (reply.audit) reply.audit->failed(audit_.get(), error, {}, now_us() / 1000);
   IoThread& io = *io_[reply.thread];
   const codec::ResponseMeta meta{reply.us_in, now_us(), false};
   const codec::RequestId id = reply.id();
@@ -498,6 +503,9 @@ void Gateway::respond_error(const Reply& reply, const codec::ErrorCode& error,
 
 void Gateway::respond_param_error(const Reply& reply, std::string_view param,
                                   codec::ParamStatus status) {
+  if (reply.audit) {
+    reply.audit->failed(audit_.get(), codec::errors::invalid_params, param, now_us() / 1000);
+  }
   IoThread& io = *io_[reply.thread];
   const codec::ResponseMeta meta{reply.us_in, now_us(), false};
   const codec::RequestId id = reply.id();

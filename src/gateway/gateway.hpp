@@ -154,11 +154,14 @@ class Gateway : public ws::WebSocketHandler {
   void fund_once(const Identity& identity);
   void place_order(Call& call, market::Side side);
   void answer_order(const Reply& reply, const sim::OrderResult& result);
+  void audit_order(const Reply& reply, const sim::OwnedOrderUpdate& order);
   void subscribe_channels(Call& call, bool authenticated);
   // Cancel-on-disconnect: the session is gone (any cause); cancels the orders placed over it
   // where the connection's or the account's setting says so. Once per session.
   void cancel_orders_on_disconnect(Session& session);
   bool account_cancels_on_disconnect(AccountRowId account);
+  void audit_cancel_on_disconnect(const std::string& account, const std::string& ip,
+                                  const std::string& connection, const sim::OrderResult& result);
   void wait_for_disconnect_cancels();
 
   // Answers, on the reply's I/O thread (the template is in gateway_internal.hpp).

@@ -13,6 +13,7 @@
 #include "codec/response.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/http_auth.hpp"
+#include "gateway/order_audit.hpp"
 #include "gateway/rate_limit.hpp"
 #include "http/response.hpp"
 
@@ -45,7 +46,7 @@ struct Gateway::Session {
   // Cancel-on-disconnect: this connection's own setting, if it made one (otherwise its
   // accounts' settings apply), and the accounts whose orders were placed over it.
   std::optional<bool> cancel_on_disconnect;
-  std::vector<AccountRowId> order_accounts;
+  std::vector<std::pair<AccountRowId, std::string>> order_accounts;  // id, name
   bool disconnect_handled = false;  // its orders were cancelled (or kept) already
 };
 
@@ -62,6 +63,8 @@ struct Gateway::Reply {
   std::int64_t id_int64 = 0;
   std::uint64_t id_uint64 = 0;
   std::string id_string;
+  // Order actions: their audit record, written with the answer (order_audit.hpp).
+  std::shared_ptr<OrderAuditTrail> audit;
 
   void set_id(const codec::RequestId& id) {
     id_kind = id.kind;

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "gateway/audit_log.hpp"
 #include "gateway/encode.hpp"
 #include "gateway/gateway_internal.hpp"
 
@@ -59,11 +60,12 @@ void write_token_members(W& w, const TokenGrant& grant) {
 }
 
 // Cancel-on-disconnect will look at these accounts' orders placed over the session.
-void remember_order_account(Gateway::Session& session, AccountRowId account) {
+void remember_order_account(Gateway::Session& session, const Identity& identity) {
   auto& accounts = session.order_accounts;
-  if (std::find(accounts.begin(), accounts.end(), account) == accounts.end()) {
-    accounts.push_back(account);
-  }
+  const auto known = std::find_if(accounts.begin(), accounts.end(), [&](const auto& entry) {
+    return entry.first == identity.account_id;
+  });
+  if (known == accounts.end()) accounts.emplace_back(identity.account_id, identity.account);
 }
 
 }  // namespace
@@ -115,6 +117,7 @@ std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required
     return std::nullopt;
   }
   Identity identity = **result;
+  if (call.reply.audit) call.reply.audit->set_caller(identity.account, identity.client_id);
   // Over HTTP, an authenticated request spends its account's credits (Deribit's per
   // sub-account pools), wherever it comes from.
   if (call.reply.is_http && !http_account_limits_->admit(std::to_string(identity.account_id),
@@ -289,7 +292,17 @@ void Gateway::answer_order(const Reply& reply, const sim::OrderResult& result) {
     respond_error(reply, codec::errors::order_not_found);
     return;
   }
+  audit_order(reply, *result.order);
   respond(reply, [&](auto& w) { write_order_result(w, result, *instrument); });
+}
+
+void Gateway::audit_order(const Reply& reply, const sim::OwnedOrderUpdate& order) {
+  if (!reply.audit) return;
+  const market::OrderUpdate& o = order.order;
+  reply.audit->succeeded(audit_.get(),
+                         {{"order_id", std::string(format_id(o.currency, o.order_id).view())},
+                          {"order_state", std::string(market::to_string(o.state))}},
+                         now_us() / 1000);
 }
 
 void Gateway::place_order(Call& call, market::Side side) {
@@ -363,7 +376,7 @@ void Gateway::place_order(Call& call, market::Side side) {
     respond_param_error(call.reply, "label", codec::ParamStatus::out_of_range);
     return;
   }
-  if (call.session != nullptr) remember_order_account(*call.session, identity->account_id);
+  if (call.session != nullptr) remember_order_account(*call.session, *identity);
   const Reply reply = call.reply;
   const bool queued = venue_->place(
       order, std::string(label ? label.value : ""), [this, reply](const sim::OrderResult& result) {
@@ -454,6 +467,7 @@ void Gateway::private_cancel(Call& call) {
       answer_order(reply, result);
       return;
     }
+    audit_order(reply, *result.order);
     respond(reply, [&](auto& w) { write_order(w, *result.order, *instrument); });
   };
   check_queued(reply, venue_->cancel(cancel, back_on_io<sim::OrderResult>(reply, answer)));
@@ -483,6 +497,10 @@ void Gateway::private_cancel_all(Call& call) {
     if (!result.executed) {
       respond_error(reply, codec::errors::temporarily_unavailable);
       return;
+    }
+    if (reply.audit) {
+      reply.audit->succeeded(audit_.get(), {{"cancelled", std::to_string(result.result.count)}},
+                             now_us() / 1000);
     }
     respond(reply, [&](auto& w) { w.value(static_cast<std::int64_t>(result.result.count)); });
   };
@@ -619,7 +637,7 @@ void Gateway::private_cancel_on_disconnect(Call& call) {
 void Gateway::cancel_orders_on_disconnect(Session& session) {
   if (session.disconnect_handled) return;
   session.disconnect_handled = true;
-  for (const AccountRowId account : session.order_accounts) {
+  for (const auto& [account, name] : session.order_accounts) {
     if (!session.cancel_on_disconnect.value_or(account_cancels_on_disconnect(account))) continue;
     market::CancelAll filter;
     filter.account = static_cast<market::AccountId>(account);
@@ -627,12 +645,34 @@ void Gateway::cancel_orders_on_disconnect(Session& session) {
     filter.reason = market::CancelReason::cancel_on_disconnect;
     filter.timestamp = now_us() / 1000;
     disconnect_cancels_pending_.fetch_add(1, std::memory_order_relaxed);
-    // Runs on the venue thread: touches nothing of the (deleted) session.
-    const bool queued = venue_->cancel_all(filter, [this](const sim::OrderResult&) {
+    // Runs on the venue thread: copies what it records, nothing of the (deleted) session.
+    const auto record = [this, name = name, ip = session.peer,
+                         connection = std::to_string(session.id)](const sim::OrderResult& r) {
+      audit_cancel_on_disconnect(name, ip, connection, r);
       disconnect_cancels_pending_.fetch_sub(1, std::memory_order_release);
-    });
-    if (!queued) disconnect_cancels_pending_.fetch_sub(1, std::memory_order_relaxed);
+    };
+    if (!venue_->cancel_all(filter, record)) {
+      sim::OrderResult refused;  // not executed: the queue was full
+      record(refused);
+    }
   }
+}
+
+void Gateway::audit_cancel_on_disconnect(const std::string& account, const std::string& ip,
+                                         const std::string& connection,
+                                         const sim::OrderResult& result) {
+  const std::string count = std::to_string(result.result.count);
+  AuditEvent event;
+  event.event = "order.cancel_on_disconnect";
+  event.account = account;
+  event.ip = ip;
+  event.details = {{"connection", connection}, {"outcome", result.executed ? "ok" : "error"}};
+  if (result.executed) {
+    event.details.emplace_back("cancelled", count);
+  } else {
+    event.details.emplace_back("error", "not executed");
+  }
+  audit_->record(event, now_us() / 1000);
 }
 
 // At shutdown: the disconnects' cancels must reach the venue before it stops taking commands
