@@ -111,9 +111,13 @@ void Gateway::start() {
   StoreOptions store_options;
   store_options.data_dir = config_.data_dir;
   store_options.create_demo_account = true;
+  store_options.demo_account = config_.demo_account;
+  store_options.initial_balances = config_.demo_balances;
   store_ = AccountStore::open(store_options, &created_demo_);
   AuditLogOptions audit_options;
   audit_options.directory = config_.data_dir;
+  audit_options.max_bytes = config_.audit_max_bytes;
+  audit_options.keep_files = config_.audit_keep_files;
   audit_options.background = true;  // requests never wait for the disk
   audit_ = std::make_unique<AuditLog>(audit_options);
   auth_ = std::make_unique<Authenticator>(*store_, AuthOptions{}, audit_.get());
@@ -128,7 +132,11 @@ void Gateway::start() {
   options.threads = config_.threads;
   options.tls = config_.tls;
   options.handshake.subprotocols = {"json", "msgpack"};
-  options.socket.idle_timeout_s = 0;  // Deribit keeps quiet sockets; heartbeats are opt-in
+  options.socket.handshake_timeout_s = config_.handshake_timeout_s;
+  options.socket.idle_timeout_s = config_.idle_timeout_s;
+  options.socket.ping_interval_s = config_.ping_interval_s;
+  options.socket.close_timeout_s = config_.close_timeout_s;
+  options.socket.protocol.max_message_size = config_.max_message_size;
   options.socket.pause_reading_above = config_.send_buffer_cap;
   if (config_.deflate) {
     options.socket.deflate.enabled = true;

@@ -50,6 +50,22 @@ struct GatewayConfig {
   // Deribit's credit pools: per WebSocket session, and over HTTP per account (private
   // methods) or per client IP (public ones).
   RateLimits rate_limits;
+  // The account made on the first start of a data directory, with these initial balances.
+  std::string demo_account = "demo";
+  std::vector<InitialBalance> demo_balances = {{"BTC", 10.0}, {"ETH", 100.0}};
+  // public/set_heartbeat's accepted intervals, seconds (Deribit: at least 10).
+  int heartbeat_min_s = 10;
+  int heartbeat_max_s = 3600;
+  // WebSocket timeouts in seconds (0: never). Deribit keeps quiet sockets open: heartbeats are
+  // the client's choice, so the idle timeout and server pings are off by default.
+  double handshake_timeout_s = 10;
+  double idle_timeout_s = 0;
+  double ping_interval_s = 0;
+  double close_timeout_s = 5;
+  std::size_t max_message_size = 16 << 20;  // larger requests close the socket with 1009
+  // The audit log's rotation: files of at most this size, this many kept.
+  std::uint64_t audit_max_bytes = 16u << 20;
+  int audit_keep_files = 5;
 };
 
 // Counters for /metrics (relaxed atomics: any thread adds, the scrape reads).
