@@ -1,16 +1,23 @@
-// `greekwire serve`: the simulated venue and the Deribit-compatible gateway in one process.
+// `greekwire serve`: the simulated venue and the Deribit-compatible gateway in one process,
+// configured by defaults, then `--config FILE` (config.hpp), then the flags given.
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
+#include "config.hpp"
 #include "gateway/gateway.hpp"
 #include "tls_options.hpp"
 
 namespace gw::app {
 namespace {
 
-struct ServeConfig {
+// The serve flags, as given; each one given on the command line overrides the config file.
+struct ServeFlags {
+  std::string config;
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "greekwire-data";
   int threads = 1;
@@ -21,22 +28,22 @@ struct ServeConfig {
   ServerTlsFlags tls;
 };
 
-int run_serve(const ServeConfig& config) {
+// A flag and what it sets when it was given.
+struct Override {
+  const CLI::Option* option;
+  std::function<void(const ServeFlags&, ServeSettings&)> apply;
+};
+
+int run_serve(const ServeSettings& settings) {
   std::string error;
-  auto endpoint = net::parse_endpoint(config.listen, &error);
+  auto endpoint = net::parse_endpoint(settings.listen, &error);
   if (!endpoint) {
     std::fprintf(stderr, "greekwire serve: --listen: %s\n", error.c_str());
     return 2;
   }
-  gateway::GatewayConfig options;
+  gateway::GatewayConfig options = settings.gateway;
   options.listen = *endpoint;
-  options.data_dir = config.data_dir;
-  options.threads = config.threads;
-  options.venue.seed = config.seed;
-  options.venue.speed = config.speed;
-  options.deflate = config.deflate;
-  options.max_connections_per_ip = config.max_connections_per_ip;
-  options.tls = server_tls_config(config.tls, &error);
+  options.tls = server_tls_config(settings.tls, &error);
   if (!error.empty()) {
     std::fprintf(stderr, "greekwire serve: %s\n", error.c_str());
     return 2;
@@ -59,9 +66,9 @@ int run_serve(const ServeConfig& config) {
   std::printf("  health     %s://%s/healthz   metrics %s://%s/metrics\n", http, host.c_str(), http,
               host.c_str());
   std::printf("  market     simulated (seed %llu, speed %g)\n",
-              static_cast<unsigned long long>(config.seed), config.speed);
+              static_cast<unsigned long long>(options.venue.seed), options.venue.speed);
   std::printf("  data       %s (accounts and API keys: greekwire keys --data-dir %s)\n",
-              config.data_dir.c_str(), config.data_dir.c_str());
+              options.data_dir.c_str(), options.data_dir.c_str());
   if (const auto& demo = gateway.created_demo()) {
     // Printed once, when the data directory is created: the secret is not shown again.
     std::printf("  demo account created: client_id %s client_secret %s\n", demo->client_id.c_str(),
@@ -81,33 +88,81 @@ int run_serve(const ServeConfig& config) {
   return 0;
 }
 
+// The defaults, then the config file, then the flags given.
+int configure_and_serve(const ServeFlags& flags, const std::vector<Override>& overrides) {
+  ServeSettings settings;
+  if (!flags.config.empty()) {
+    std::string error;
+    if (!load_config(flags.config, settings, &error)) {
+      std::istringstream problems(error);
+      for (std::string line; std::getline(problems, line);) {
+        std::fprintf(stderr, "greekwire serve: --config %s\n", line.c_str());
+      }
+      return 2;
+    }
+  }
+  for (const Override& o : overrides) {
+    if (o.option->count() > 0) o.apply(flags, settings);
+  }
+  return run_serve(settings);
+}
+
 }  // namespace
 
 void add_serve_command(CLI::App& app, CommandRunner& runner) {
-  auto config = std::make_shared<ServeConfig>();
+  auto flags = std::make_shared<ServeFlags>();
+  auto overrides = std::make_shared<std::vector<Override>>();
+  auto given = [&overrides](CLI::Option* option, auto apply) {
+    overrides->push_back({option, apply});
+    return option;
+  };
   CLI::App* serve =
       app.add_subcommand("serve", "the simulated venue behind a Deribit-compatible gateway");
-  serve->add_option("--listen", config->listen, "address to listen on, host:port")
+  serve
+      ->add_option("--config", flags->config,
+                   "TOML file with any of these settings and more (greekwire.example.toml); "
+                   "flags given here win")
+      ->check(CLI::ExistingFile);
+  given(serve->add_option("--listen", flags->listen, "address to listen on, host:port"),
+        [](const ServeFlags& f, ServeSettings& s) { s.listen = f.listen; })
       ->capture_default_str();
-  serve->add_option("--threads", config->threads, "I/O threads (SO_REUSEPORT)")
+  given(serve->add_option("--threads", flags->threads, "I/O threads (SO_REUSEPORT)"),
+        [](const ServeFlags& f, ServeSettings& s) { s.gateway.threads = f.threads; })
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  serve->add_option("--data-dir", config->data_dir, "accounts, API keys and the audit log")
+  given(serve->add_option("--data-dir", flags->data_dir, "accounts, API keys and the audit log"),
+        [](const ServeFlags& f, ServeSettings& s) { s.gateway.data_dir = f.data_dir; })
       ->capture_default_str();
-  serve->add_option("--seed", config->seed, "seed of the simulated market")->capture_default_str();
-  serve
-      ->add_option("--speed", config->speed,
-                   "simulated seconds per second (0: as fast as possible)")
+  given(serve->add_option("--seed", flags->seed, "seed of the simulated market"),
+        [](const ServeFlags& f, ServeSettings& s) { s.gateway.venue.seed = f.seed; })
+      ->capture_default_str();
+  given(serve->add_option("--speed", flags->speed,
+                          "simulated seconds per second (0: as fast as possible)"),
+        [](const ServeFlags& f, ServeSettings& s) { s.gateway.venue.speed = f.speed; })
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
-  serve->add_flag("--deflate", config->deflate, "accept permessage-deflate");
-  serve
-      ->add_option("--max-connections-per-ip", config->max_connections_per_ip,
-                   "WebSocket connections per client address (more get HTTP 429)")
+  given(serve->add_flag("--deflate", flags->deflate, "accept permessage-deflate"),
+        [](const ServeFlags&, ServeSettings& s) { s.gateway.deflate = true; });
+  given(serve->add_option("--max-connections-per-ip", flags->max_connections_per_ip,
+                          "WebSocket connections per client address (more get HTTP 429)"),
+        [](const ServeFlags& f, ServeSettings& s) {
+          s.gateway.max_connections_per_ip = f.max_connections_per_ip;
+        })
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
-  add_server_tls_flags(*serve, config->tls);
-  serve->callback([config, &runner] { runner = [config] { return run_serve(*config); }; });
+  add_server_tls_flags(*serve, flags->tls);
+  given(serve->get_option("--tls-cert"),
+        [](const ServeFlags& f, ServeSettings& s) { s.tls.certificates = f.tls.certificates; });
+  given(serve->get_option("--tls-key"),
+        [](const ServeFlags& f, ServeSettings& s) { s.tls.keys = f.tls.keys; });
+  given(serve->get_option("--tls-client-ca"),
+        [](const ServeFlags& f, ServeSettings& s) { s.tls.client_ca = f.tls.client_ca; });
+  given(serve->get_option("--tls-client-cert"), [](const ServeFlags& f, ServeSettings& s) {
+    s.tls.client_certificates = f.tls.client_certificates;
+  });
+  serve->callback([flags, overrides, &runner] {
+    runner = [flags, overrides] { return configure_and_serve(*flags, *overrides); };
+  });
 }
 
 }  // namespace gw::app

@@ -131,15 +131,26 @@ AuditLog::AuditLog(AuditLogOptions options) : options_(std::move(options)) {
     std::filesystem::create_directories(options_.directory, ec);
     std::filesystem::permissions(options_.directory, std::filesystem::perms::owner_all, ec);
   }
-  std::lock_guard lock(mutex_);
-  open_file();
-  if (fd_ < 0) {
-    throw std::runtime_error("cannot open audit log " + path().string() + ": " +
-                             std::strerror(errno));
+  {
+    std::lock_guard lock(mutex_);
+    open_file();
+    if (fd_ < 0) {
+      throw std::runtime_error("cannot open audit log " + path().string() + ": " +
+                               std::strerror(errno));
+    }
   }
+  if (options_.background) writer_ = std::thread([this] { run_writer(); });
 }
 
 AuditLog::~AuditLog() {
+  if (writer_.joinable()) {
+    {
+      std::lock_guard lock(queue_mutex_);
+      stopping_ = true;
+    }
+    queue_ready_.notify_one();
+    writer_.join();  // it drains the queue first
+  }
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -155,14 +166,64 @@ void AuditLog::record_now(const AuditEvent& event) {
 void AuditLog::record(const AuditEvent& event, std::int64_t time_ms) {
   std::string line = format_audit_line(event, time_ms);
   line += '\n';
-  std::lock_guard lock(mutex_);
+  if (!writer_.joinable()) {
+    std::lock_guard lock(mutex_);
+    write_line(line);
+    return;
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (queued_ - written_ >= options_.max_pending) {
+      ++dropped_;
+      return;
+    }
+    queue_.push_back(std::move(line));
+    ++queued_;
+  }
+  queue_ready_.notify_one();
+}
+
+void AuditLog::write_line(const std::string& line) {
   rotate_if_needed(line.size());
   if (fd_ < 0 || !write_all(fd_, line)) ++write_errors_;
+}
+
+// The writer takes the whole queue at once and writes it without holding the queue's lock, so
+// recording never waits for the disk.
+void AuditLog::run_writer() {
+  std::vector<std::string> batch;
+  std::unique_lock queue_lock(queue_mutex_);
+  for (;;) {
+    queue_ready_.wait(queue_lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left
+    batch.swap(queue_);
+    queue_lock.unlock();
+    {
+      std::lock_guard file_lock(mutex_);
+      for (const std::string& line : batch) write_line(line);
+    }
+    const std::size_t done = batch.size();
+    batch.clear();
+    queue_lock.lock();
+    written_ += done;
+    queue_drained_.notify_all();
+  }
+}
+
+void AuditLog::flush() {
+  std::unique_lock lock(queue_mutex_);
+  const std::uint64_t target = queued_;
+  queue_drained_.wait(lock, [&] { return written_ >= target || !writer_.joinable(); });
 }
 
 std::uint64_t AuditLog::write_errors() const {
   std::lock_guard lock(mutex_);
   return write_errors_;
+}
+
+std::uint64_t AuditLog::dropped() const {
+  std::lock_guard lock(queue_mutex_);
+  return dropped_;
 }
 
 void AuditLog::rotate_if_needed(std::size_t incoming) {

@@ -91,6 +91,8 @@ std::string_view auth_method_name(AuthMethod method) {
       return "refresh_token";
     case AuthMethod::fork_token:
       return "fork_token";
+    case AuthMethod::exchange_token:
+      return "exchange_token";
     case AuthMethod::access_token:
       return "access_token";
     case AuthMethod::http_basic:
@@ -234,39 +236,83 @@ AuthResult<TokenGrant> Authenticator::refresh(const AuthRequest& request, const 
                     "bearer", session.identity};
 }
 
+AuthResult<Identity> Authenticator::refresh_session(std::string_view refresh_token, bool named_only,
+                                                    const Caller& caller, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  const Session* session = find_locked(by_refresh_, refresh_token);
+  if (!session) return unauthorized("invalid_token");
+  if (session->refresh_expires_ms <= now_ms) return unauthorized("token_expired");
+  if (auto error = check_binding_locked(*session, caller)) return *error;
+  // Deribit: fork_token works with session-scoped tokens only.
+  if (named_only && session->identity.scopes.binding != ScopeBinding::session) {
+    return unauthorized("not_a_session_token");
+  }
+  return session->identity;
+}
+
 AuthResult<TokenGrant> Authenticator::fork_token(std::string_view refresh_token,
                                                  std::string_view session_name,
                                                  const Caller& caller, std::int64_t now_ms) {
+  const AuthMethod method = AuthMethod::fork_token;
   if (refresh_token.empty()) return invalid_param("refresh_token", "refresh_token is required");
   if (!valid_session_name(session_name)) {
     return invalid_param("session_name", "session_name must be 1-64 printable characters");
   }
-  AuthResult<Identity> found = unauthorized("invalid_token");
-  {
-    std::lock_guard lock(mutex_);
-    const Session* session = find_locked(by_refresh_, refresh_token);
-    if (session && session->refresh_expires_ms <= now_ms) found = unauthorized("token_expired");
-    if (session && session->refresh_expires_ms > now_ms) {
-      if (auto error = check_binding_locked(*session, caller)) {
-        found = *error;
-      } else if (session->identity.scopes.binding != ScopeBinding::session) {
-        // Deribit: fork_token works with session-scoped tokens only.
-        found = unauthorized("not_a_session_token");
-      } else {
-        found = session->identity;
-      }
-    }
+  if (auto refused = refuse_if_locked_out({}, caller, now_ms)) {
+    audit("auth.failure", nullptr, {}, method, refused->reason, caller, now_ms);
+    return *refused;
+  }
+  AuthResult<Identity> found = refresh_session(refresh_token, true, caller, now_ms);
+  if (found && !found->client_id.empty() && !key_still_active(found->client_id)) {
+    found = unauthorized("key_revoked");
   }
   if (!found) {
-    note_failure(found.error(), {}, false, AuthMethod::fork_token, caller, now_ms);
+    note_failure(found.error(), {}, false, method, caller, now_ms);
     return found.error();
   }
   Identity identity = std::move(*found);
-  if (!identity.client_id.empty() && !key_still_active(identity.client_id)) {
-    return unauthorized("key_revoked");
-  }
   identity.scopes.session_name = session_name;
-  identity.method = AuthMethod::fork_token;
+  identity.method = method;
+  TokenGrant grant = issue(std::move(identity), caller, now_ms);
+  note_success(grant.identity, caller, now_ms);
+  return grant;
+}
+
+AuthResult<TokenGrant> Authenticator::exchange_token(std::string_view refresh_token,
+                                                     std::int64_t subject_id,
+                                                     std::string_view scope, const Caller& caller,
+                                                     std::int64_t now_ms) {
+  const AuthMethod method = AuthMethod::exchange_token;
+  if (refresh_token.empty()) return invalid_param("refresh_token", "refresh_token is required");
+  std::string scope_error;
+  const auto requested = Scopes::parse(scope, &scope_error);
+  if (!requested) return invalid_param("scope", scope_error);
+  if (auto refused = refuse_if_locked_out({}, caller, now_ms)) {
+    audit("auth.failure", nullptr, {}, method, refused->reason, caller, now_ms);
+    return *refused;
+  }
+  AuthResult<Identity> found = refresh_session(refresh_token, false, caller, now_ms);
+  if (found && !found->client_id.empty() && !key_still_active(found->client_id)) {
+    found = unauthorized("key_revoked");
+  }
+  if (!found) {
+    note_failure(found.error(), {}, false, method, caller, now_ms);
+    return found.error();
+  }
+  Identity identity = std::move(*found);
+  if (subject_id != identity.account_id) {
+    // Not a credential failure (the token was good): audited, not counted towards a lockout.
+    audit("auth.failure", &identity, identity.client_id, method, "subject_not_allowed", caller,
+          now_ms);
+    return AuthError{codec::errors::forbidden, "subject_not_allowed", {}};
+  }
+  auto granted = identity.scopes.narrow(*requested);
+  if (!granted) {
+    note_failure(scope_exceeded(), identity.client_id, false, method, caller, now_ms);
+    return scope_exceeded();
+  }
+  identity.scopes = std::move(*granted);
+  identity.method = method;
   TokenGrant grant = issue(std::move(identity), caller, now_ms);
   note_success(grant.identity, caller, now_ms);
   return grant;

@@ -1,6 +1,6 @@
 // Authentication for the gateway: Deribit's public/auth (client_credentials, client_signature,
-// refresh_token), token validation for private requests, logout, fork_token, and the
-// credentials that authenticate without a token (HTTP Basic and deri-hmac-sha256 per request,
+// refresh_token), token validation for private requests, logout, fork_token, exchange_token, and
+// the credentials that authenticate without a token (HTTP Basic and deri-hmac-sha256 per request,
 // a JWT or a client certificate at the WebSocket handshake).
 //
 // Tokens. An access token and a refresh token per session, each 192 random bits (OpenSSL
@@ -78,6 +78,7 @@ enum class AuthMethod : std::uint8_t {
   client_signature,
   refresh_token,
   fork_token,
+  exchange_token,
   access_token,  // a token presented with a request
   http_basic,
   http_signature,
@@ -154,9 +155,17 @@ class Authenticator {
   AuthResult<TokenGrant> authenticate(const AuthRequest& request, const Caller& caller,
                                       std::int64_t now_ms);
   // public/fork_token: a new session named `session_name` with the rights of the (session-
-  // scoped) session that `refresh_token` belongs to.
+  // scoped) session that `refresh_token` belongs to. The source session stays.
   AuthResult<TokenGrant> fork_token(std::string_view refresh_token, std::string_view session_name,
                                     const Caller& caller, std::int64_t now_ms);
+  // public/exchange_token: a new session for the account `subject_id` with the rights of the
+  // session that `refresh_token` belongs to, narrowed by `scope` (which also sets the new
+  // session's binding: connection by default, or session:NAME). Deribit switches between a
+  // main account and its subaccounts this way; there are no subaccounts here, so the subject
+  // must be the session's own account: any other is 13021 forbidden (whether it exists or not).
+  AuthResult<TokenGrant> exchange_token(std::string_view refresh_token, std::int64_t subject_id,
+                                        std::string_view scope, const Caller& caller,
+                                        std::int64_t now_ms);
   // An access token presented with a private request.
   AuthResult<Identity> validate(std::string_view access_token, const Caller& caller,
                                 std::int64_t now_ms);
@@ -207,6 +216,10 @@ class Authenticator {
                                        std::int64_t now_ms, bool* key_found);
   AuthResult<TokenGrant> refresh(const AuthRequest& request, const Caller& caller,
                                  std::int64_t now_ms);
+  // The identity of the live session that `refresh_token` belongs to (fork and exchange);
+  // `named_only`: refuse connection-bound and unbound sessions.
+  AuthResult<Identity> refresh_session(std::string_view refresh_token, bool named_only,
+                                       const Caller& caller, std::int64_t now_ms);
   AuthResult<Identity> check_client_secret(std::string_view client_id, std::string_view secret,
                                            AuthMethod method, bool* key_found);
   AuthResult<Identity> check_signature(std::string_view client_id, std::int64_t timestamp_ms,

@@ -457,20 +457,28 @@ inline TradeOrder trade_order(const sim::UserTrade& trade) {
 
 namespace detail {
 
-// One trade: the public record, or with `user` the record of one party (user.trades.*).
+// One trade: the public record, or with `user` the record of one party (user.trades.*): every
+// field of Deribit's user trade that applies here (no block trades, combos, liquidations or
+// advanced orders): `label` only when the order has one, as Deribit; `underlying_price` (the
+// forward `iv` is solved on) for options; `api` true, `mmp` and `risk_reducing` false.
 template <codec::Writer W>
 void write_trade_object(W& w, const market::Trade& t, const market::Instrument& instrument,
                         const Liquidity* user, const TradeOrder& order, double underlying_price) {
   const bool option = instrument.kind == market::Kind::option;
   const bool taker = user && *user == Liquidity::taker;
+  const bool labelled = user && !order.label.empty();
   const double amount = instrument.to_amount(t.amount);
-  w.begin_object(11 + (option ? 1 : 0) + (user ? 11 : 0));
+  w.begin_object(11 + (option ? 1 : 0) + (user ? 13 + (option ? 1 : 0) + (labelled ? 1 : 0) : 0));
+  if (user && option) {
+    member_or_null(w, "underlying_price", underlying_price > 0 ? underlying_price : t.index_price);
+  }
   member(w, "trade_seq", t.trade_seq);
   member(w, "trade_id", format_id(t.currency, t.trade_id).view());
   member(w, "timestamp", t.timestamp);
   member(w, "tick_direction", static_cast<int>(t.tick_direction));
   if (user) {
     member(w, "state", market::to_string(taker ? t.taker_state : t.maker_state));
+    member(w, "risk_reducing", false);
     member(w, "reduce_only", order.reduce_only);
     member(w, "profit_loss", taker ? t.taker_pnl : t.maker_pnl);
   }
@@ -479,14 +487,13 @@ void write_trade_object(W& w, const market::Trade& t, const market::Instrument& 
     member(w, "post_only", order.post_only);
     member(w, "order_type", market::to_string(order.type));
     member(w, "order_id", format_id(t.currency, taker ? t.taker_order : t.maker_order).view());
+    member(w, "mmp", false);
     w.key("matching_id");
     w.null();
   }
   member_or_null(w, "mark_price", t.mark_price);
-  if (user) {
-    member(w, "liquidity", taker ? "T" : "M");
-    member(w, "label", order.label);
-  }
+  if (user) member(w, "liquidity", taker ? "T" : "M");
+  if (labelled) member(w, "label", order.label);
   if (option) member(w, "iv", trade_iv(t, instrument, underlying_price));
   member(w, "instrument_name", std::string_view(instrument.name));
   member_or_null(w, "index_price", t.index_price);
@@ -498,6 +505,7 @@ void write_trade_object(W& w, const market::Trade& t, const market::Instrument& 
   const market::Side side = user && !taker ? market::opposite(t.direction) : t.direction;
   member(w, "direction", market::to_string(side));
   member(w, "contracts", contracts_of(instrument, amount));
+  if (user) member(w, "api", true);  // every order here comes through the API
   member(w, "amount", amount);
   w.end_object();
 }

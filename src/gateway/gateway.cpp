@@ -111,12 +111,19 @@ void Gateway::start() {
   StoreOptions store_options;
   store_options.data_dir = config_.data_dir;
   store_options.create_demo_account = true;
+  store_options.demo_account = config_.demo_account;
+  store_options.initial_balances = config_.demo_balances;
   store_ = AccountStore::open(store_options, &created_demo_);
   AuditLogOptions audit_options;
   audit_options.directory = config_.data_dir;
+  audit_options.max_bytes = config_.audit_max_bytes;
+  audit_options.keep_files = config_.audit_keep_files;
+  audit_options.background = true;  // requests never wait for the disk
   audit_ = std::make_unique<AuditLog>(audit_options);
   auth_ = std::make_unique<Authenticator>(*store_, AuthOptions{}, audit_.get());
   connection_limiter_ = std::make_unique<ConnectionLimiter>(config_.max_connections_per_ip);
+  http_ip_limits_ = std::make_unique<KeyedRateLimiter>(config_.rate_limits);
+  http_account_limits_ = std::make_unique<KeyedRateLimiter>(config_.rate_limits);
   venue_ = std::make_unique<sim::Venue>(config_.venue);
   sim::Venue::Consumer& events = venue_->add_consumer();
 
@@ -125,7 +132,11 @@ void Gateway::start() {
   options.threads = config_.threads;
   options.tls = config_.tls;
   options.handshake.subprotocols = {"json", "msgpack"};
-  options.socket.idle_timeout_s = 0;  // Deribit keeps quiet sockets; heartbeats are opt-in
+  options.socket.handshake_timeout_s = config_.handshake_timeout_s;
+  options.socket.idle_timeout_s = config_.idle_timeout_s;
+  options.socket.ping_interval_s = config_.ping_interval_s;
+  options.socket.close_timeout_s = config_.close_timeout_s;
+  options.socket.protocol.max_message_size = config_.max_message_size;
   options.socket.pause_reading_above = config_.send_buffer_cap;
   if (config_.deflate) {
     options.socket.deflate.enabled = true;
@@ -206,7 +217,10 @@ void Gateway::start() {
   server_->start();  // throws: address in use, unreadable certificates
   net::EventLoop& loop = server_->loop(0);
   sweep_timer_.set_callback([this, &loop] {
-    auth_->sweep(now_us() / 1000);
+    const std::int64_t now_ms = now_us() / 1000;
+    auth_->sweep(now_ms);
+    http_ip_limits_->sweep(now_ms);
+    http_account_limits_->sweep(now_ms);
     loop.timers().arm(sweep_timer_, loop.now_ms() + 10'000);
   });
   server_->post(0, [this, &loop] { loop.timers().arm(sweep_timer_, loop.now_ms() + 10'000); });
@@ -238,6 +252,12 @@ void Gateway::stop() {
   if (stopped_.exchange(true) || !server_) return;
   server_->shutdown();
   server_->wait();
+  // Sockets the server dropped after its grace period never reported their close: the I/O
+  // threads are gone, so their sessions can be handled from here.
+  for (const auto& io : io_) {
+    for (const auto& [id, session] : io->sessions) cancel_orders_on_disconnect(*session);
+  }
+  wait_for_disconnect_cancels();  // before the venue stops taking commands
   if (venue_) venue_->stop();
   if (publisher_) publisher_->stop();
 }
@@ -266,6 +286,7 @@ void Gateway::on_open(ws::WebSocket& socket) {
     session->authenticated = true;
   }
   session->peer = socket.peer_address();
+  session->limiter = SessionRateLimiter(config_.rate_limits, now_us() / 1000);
   session->counted = true;  // on_upgrade took a slot of the per-IP limit
   session->id = next_session_id_.fetch_add(1, std::memory_order_relaxed);
   session->socket = &socket;
@@ -282,6 +303,7 @@ void Gateway::on_close(ws::WebSocket& socket, std::uint16_t, std::string_view) {
   auto* session = static_cast<Session*>(socket.user_data);
   if (session == nullptr) return;
   socket.user_data = nullptr;
+  cancel_orders_on_disconnect(*session);
   unsubscribe_everything(*session);
   auth_->connection_closed(session->id);
   if (session->counted) connection_limiter_->release(session->peer);
@@ -367,11 +389,23 @@ void Gateway::handle_text(std::size_t thread, Session* session, std::string_view
     return;
   }
   reply.set_id(request.id);
+  const std::string_view peer =
+      http != nullptr ? http->peer : (session != nullptr ? std::string_view(session->peer) : "");
+  reply.audit = OrderAuditTrail::begin(request.method, request.params, peer, reply.id_json);
   if (session != nullptr && !session->limiter.admit(request.method, now_us() / 1000)) {
     // Deribit: out of credits is 10028, and the session is terminated.
     respond_error(reply, codec::errors::too_many_requests);
     session->socket->close(1008, "rate limit exceeded");
     return;
+  }
+  // HTTP: public methods, and private ones answered without authenticating, use the client
+  // IP's pools; the other private methods use their account's, charged in authorize().
+  if (http != nullptr && !(request.method.starts_with("private/") &&
+                           required_scope_for_method(request.method).access != Access::none)) {
+    if (!http_ip_limits_->admit(http->peer, request.method, now_us() / 1000)) {
+      respond_error(reply, codec::errors::too_many_requests);
+      return;
+    }
   }
   Call call{std::move(reply), session, request};
   if (http != nullptr) {
@@ -405,6 +439,8 @@ void Gateway::dispatch(Call& call) {
       {"public/set_heartbeat", &Gateway::public_set_heartbeat},
       {"public/disable_heartbeat", &Gateway::public_disable_heartbeat},
       {"public/auth", &Gateway::public_auth},
+      {"public/fork_token", &Gateway::public_fork_token},
+      {"public/exchange_token", &Gateway::public_exchange_token},
       {"private/logout", &Gateway::private_logout},
       {"private/subscribe", &Gateway::private_subscribe},
       {"private/unsubscribe", &Gateway::public_unsubscribe},
@@ -426,6 +462,9 @@ void Gateway::dispatch(Call& call) {
       {"public/get_last_trades_by_instrument", &Gateway::public_get_last_trades_by_instrument},
       {"public/get_book_summary_by_currency", &Gateway::public_get_book_summary_by_currency},
       {"private/get_risk_matrix", &Gateway::private_get_risk_matrix},
+      {"private/enable_cancel_on_disconnect", &Gateway::private_cancel_on_disconnect},
+      {"private/disable_cancel_on_disconnect", &Gateway::private_cancel_on_disconnect},
+      {"private/get_cancel_on_disconnect", &Gateway::private_cancel_on_disconnect},
   };
   const auto it = kMethods.find(call.request.method);
   if (it == kMethods.end()) {
@@ -460,6 +499,7 @@ void Gateway::handle_http(const ws::HttpExchange& e, ws::HttpReply http) {
 
 void Gateway::respond_error(const Reply& reply, const codec::ErrorCode& error,
                             std::string_view data) {
+  if (reply.audit) reply.audit->failed(audit_.get(), error, {}, now_us() / 1000);
   IoThread& io = *io_[reply.thread];
   const codec::ResponseMeta meta{reply.us_in, now_us(), false};
   const codec::RequestId id = reply.id();
@@ -470,11 +510,17 @@ void Gateway::respond_error(const Reply& reply, const codec::ErrorCode& error,
       codec::write_error(w, id, meta, error, [&](auto& inner) { inner.value(data); });
     }
   });
-  send_bytes(reply, io.out, true);
+  // Over HTTP, out of credits is 429 (the body is Deribit's 10028), so that any HTTP client
+  // backs off; Deribit's REST errors are otherwise 400.
+  const bool throttled = error.code == codec::errors::too_many_requests.code;
+  send_bytes(reply, io.out, true, throttled ? 429 : 400);
 }
 
 void Gateway::respond_param_error(const Reply& reply, std::string_view param,
                                   codec::ParamStatus status) {
+  if (reply.audit) {
+    reply.audit->failed(audit_.get(), codec::errors::invalid_params, param, now_us() / 1000);
+  }
   IoThread& io = *io_[reply.thread];
   const codec::ResponseMeta meta{reply.us_in, now_us(), false};
   const codec::RequestId id = reply.id();
@@ -483,14 +529,21 @@ void Gateway::respond_param_error(const Reply& reply, std::string_view param,
   send_bytes(reply, io.out, true);
 }
 
-void Gateway::send_bytes(const Reply& reply, const std::string& bytes, bool is_error) {
+void Gateway::send_bytes(const Reply& reply, const std::string& bytes, bool is_error,
+                         int http_status) {
   const std::int64_t elapsed = now_us() - reply.us_in;
   metrics_.observe_latency(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)));
   if (is_error) metrics_.request_errors.fetch_add(1, std::memory_order_relaxed);
   if (reply.is_http) {
     // Deribit's REST API answers errors with 400 and the same JSON-RPC body.
-    reply.http.send(http::format_response(
-        {is_error ? 400 : 200, {{"Content-Type", "application/json"}}}, bytes, true));
+    const int status = is_error ? http_status : 200;
+    if (status == 429) {
+      reply.http.send(http::format_response(
+          {status, {{"Content-Type", "application/json"}, {"Retry-After", "1"}}}, bytes, true));
+      return;
+    }
+    reply.http.send(
+        http::format_response({status, {{"Content-Type", "application/json"}}}, bytes, true));
     return;
   }
   Session* session = find_session(reply.thread, reply.session);

@@ -47,6 +47,25 @@ struct GatewayConfig {
   std::size_t send_buffer_hard_cap = 16 << 20;  // ... and is closed with 1008 beyond this
   std::size_t max_channels_per_session = 10000;
   std::size_t max_connections_per_ip = 32;  // Deribit's; the 33rd handshake gets HTTP 429
+  // Deribit's credit pools: per WebSocket session, and over HTTP per account (private
+  // methods) or per client IP (public ones).
+  RateLimits rate_limits;
+  // The account made on the first start of a data directory, with these initial balances.
+  std::string demo_account = "demo";
+  std::vector<InitialBalance> demo_balances = {{"BTC", 10.0}, {"ETH", 100.0}};
+  // public/set_heartbeat's accepted intervals, seconds (Deribit: at least 10).
+  int heartbeat_min_s = 10;
+  int heartbeat_max_s = 3600;
+  // WebSocket timeouts in seconds (0: never). Deribit keeps quiet sockets open: heartbeats are
+  // the client's choice, so the idle timeout and server pings are off by default.
+  double handshake_timeout_s = 10;
+  double idle_timeout_s = 0;
+  double ping_interval_s = 0;
+  double close_timeout_s = 5;
+  std::size_t max_message_size = 16 << 20;  // larger requests close the socket with 1009
+  // The audit log's rotation: files of at most this size, this many kept.
+  std::uint64_t audit_max_bytes = 16u << 20;
+  int audit_keep_files = 5;
 };
 
 // Counters for /metrics (relaxed atomics: any thread adds, the scrape reads).
@@ -130,6 +149,9 @@ class Gateway : public ws::WebSocketHandler {
   void public_set_heartbeat(Call& call);
   void public_disable_heartbeat(Call& call);
   void public_auth(Call& call);
+  void public_fork_token(Call& call);
+  void public_exchange_token(Call& call);
+  void answer_token_grant(const Reply& reply, const AuthResult<TokenGrant>& result);
   void private_logout(Call& call);
   void private_subscribe(Call& call);
   void private_buy(Call& call);
@@ -149,6 +171,7 @@ class Gateway : public ws::WebSocketHandler {
   void public_get_book_summary_by_currency(Call& call);
   void query_open_orders(const Reply& reply, const market::OrderFilter& filter);
   void private_get_risk_matrix(Call& call);  // risk_methods.cpp
+  void private_cancel_on_disconnect(Call& call);  // enable_, disable_ and get_cancel_on_disconnect
 
   // The caller's identity for a private method or channel (answers the error itself and
   // returns nullopt when there is none, or its scope does not allow `required`).
@@ -156,14 +179,23 @@ class Gateway : public ws::WebSocketHandler {
   void fund_once(const Identity& identity);
   void place_order(Call& call, market::Side side);
   void answer_order(const Reply& reply, const sim::OrderResult& result);
+  void audit_order(const Reply& reply, const sim::OwnedOrderUpdate& order);
   void subscribe_channels(Call& call, bool authenticated);
+  // Cancel-on-disconnect: the session is gone (any cause); cancels the orders placed over it
+  // where the connection's or the account's setting says so. Once per session.
+  void cancel_orders_on_disconnect(Session& session);
+  bool account_cancels_on_disconnect(AccountRowId account);
+  void audit_cancel_on_disconnect(const std::string& account, const std::string& ip,
+                                  const std::string& connection, const sim::OrderResult& result);
+  void wait_for_disconnect_cancels();
 
   // Answers, on the reply's I/O thread (the template is in gateway_internal.hpp).
   template <class F>
   void respond(const Reply& reply, F&& write_value);
   void respond_error(const Reply& reply, const codec::ErrorCode& error, std::string_view data = {});
   void respond_param_error(const Reply& reply, std::string_view param, codec::ParamStatus status);
-  void send_bytes(const Reply& reply, const std::string& bytes, bool is_error);
+  void send_bytes(const Reply& reply, const std::string& bytes, bool is_error,
+                  int http_status = 400);
   // Runs `task` on the reply's I/O thread (venue callbacks come from the venue thread).
   void on_thread(const Reply& reply, std::function<void()> task);
   // A venue callback that copies its result, goes back to the reply's I/O thread and runs
@@ -203,11 +235,19 @@ class Gateway : public ws::WebSocketHandler {
   std::unique_ptr<Authenticator> auth_;
   std::optional<ApiCredentials> created_demo_;
   std::unique_ptr<ConnectionLimiter> connection_limiter_;
+  // The HTTP twins' credit pools (docs/GATEWAY.md, "Limits"), swept with the tokens.
+  std::unique_ptr<KeyedRateLimiter> http_ip_limits_;
+  std::unique_ptr<KeyedRateLimiter> http_account_limits_;
   // Expired tokens and nonces are dropped every 10 s (on I/O thread 0). Declared after server_
   // so that it is destroyed first.
   net::Timer sweep_timer_;
   std::mutex funded_mutex_;
   std::unordered_set<AccountRowId> funded_;
+  // Accounts whose connections cancel on disconnect by default (scope "account"; in memory),
+  // and the cancel_all commands of disconnects still on the venue's queue (stop() waits).
+  std::mutex cancel_on_disconnect_mutex_;
+  std::unordered_set<AccountRowId> cancel_on_disconnect_accounts_;
+  std::atomic<int> disconnect_cancels_pending_{0};
   std::atomic<bool> stopped_{false};
 };
 

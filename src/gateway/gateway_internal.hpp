@@ -13,6 +13,7 @@
 #include "codec/response.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/http_auth.hpp"
+#include "gateway/order_audit.hpp"
 #include "gateway/rate_limit.hpp"
 #include "http/response.hpp"
 
@@ -41,8 +42,12 @@ struct Gateway::Session {
   std::optional<Identity> identity;  // after public/auth, or from the handshake (JWT, mTLS)
   std::string peer;                  // the client's IP address
   SessionRateLimiter limiter{RateLimits{}, now_us() / 1000};  // Deribit's credit pools
-  bool counted = false;     // holds a slot of the per-IP connection limit
-  bool logged_out = false;  // private/logout closed it (no cancel-on-disconnect)
+  bool counted = false;  // holds a slot of the per-IP connection limit
+  // Cancel-on-disconnect: this connection's own setting, if it made one (otherwise its
+  // accounts' settings apply), and the accounts whose orders were placed over it.
+  std::optional<bool> cancel_on_disconnect;
+  std::vector<std::pair<AccountRowId, std::string>> order_accounts;  // id, name
+  bool disconnect_handled = false;  // its orders were cancelled (or kept) already
 };
 
 // Where and how to answer one request; copyable, so a venue callback can carry it back.
@@ -58,6 +63,8 @@ struct Gateway::Reply {
   std::int64_t id_int64 = 0;
   std::uint64_t id_uint64 = 0;
   std::string id_string;
+  // Order actions: their audit record, written with the answer (order_audit.hpp).
+  std::shared_ptr<OrderAuditTrail> audit;
 
   void set_id(const codec::RequestId& id) {
     id_kind = id.kind;

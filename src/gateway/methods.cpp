@@ -108,7 +108,7 @@ void Gateway::public_set_heartbeat(Call& call) {
     respond_param_error(call.reply, "interval", interval.status);
     return;
   }
-  if (interval.value < 10 || interval.value > 3600) {
+  if (interval.value < config_.heartbeat_min_s || interval.value > config_.heartbeat_max_s) {
     respond_param_error(call.reply, "interval", codec::ParamStatus::out_of_range);
     return;
   }

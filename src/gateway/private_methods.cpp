@@ -3,8 +3,12 @@
 // whether its scope allows the method, and order entry and account queries on the venue.
 // Every account-scoped answer is checked against the caller's account: nobody sees another
 // account's orders or positions (an order of another account is "order_not_found").
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 
+#include "gateway/audit_log.hpp"
 #include "gateway/encode.hpp"
 #include "gateway/gateway_internal.hpp"
 
@@ -32,6 +36,36 @@ std::optional<market::TimeInForce> time_in_force_named(std::string_view text) {
 
 codec::ErrorCode engine_error(market::Error error) {
   return {static_cast<int>(error), market::to_string(error)};
+}
+
+enum class CancelOnDisconnectScope : std::uint8_t { connection, account };
+
+std::string_view scope_name(CancelOnDisconnectScope scope) {
+  return scope == CancelOnDisconnectScope::connection ? "connection" : "account";
+}
+
+// The members public/auth, fork_token and exchange_token share, in Deribit's order.
+template <class W>
+void write_token_members(W& w, const TokenGrant& grant) {
+  w.key("access_token");
+  w.value(std::string_view(grant.access_token));
+  w.key("expires_in");
+  w.value(grant.expires_in);
+  w.key("refresh_token");
+  w.value(std::string_view(grant.refresh_token));
+  w.key("scope");
+  w.value(std::string_view(grant.scope));
+  w.key("token_type");
+  w.value(std::string_view(grant.token_type));
+}
+
+// Cancel-on-disconnect will look at these accounts' orders placed over the session.
+void remember_order_account(Gateway::Session& session, const Identity& identity) {
+  auto& accounts = session.order_accounts;
+  const auto known = std::find_if(accounts.begin(), accounts.end(), [&](const auto& entry) {
+    return entry.first == identity.account_id;
+  });
+  if (known == accounts.end()) accounts.emplace_back(identity.account_id, identity.account);
 }
 
 }  // namespace
@@ -69,6 +103,11 @@ std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required
     return std::nullopt;
   }
   if (!*result) {
+    // Over HTTP, a private request without a valid identity spends its address's credits.
+    if (call.reply.is_http && !http_ip_limits_->admit(call.peer, call.request.method, now_ms)) {
+      respond_error(call.reply, codec::errors::too_many_requests);
+      return std::nullopt;
+    }
     const AuthError& error = result->error();
     if (!error.param.empty()) {
       respond_param_error(call.reply, error.param, codec::ParamStatus::wrong_type);
@@ -78,6 +117,14 @@ std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required
     return std::nullopt;
   }
   Identity identity = **result;
+  if (call.reply.audit) call.reply.audit->set_caller(identity.account, identity.client_id);
+  // Over HTTP, an authenticated request spends its account's credits (Deribit's per
+  // sub-account pools), wherever it comes from.
+  if (call.reply.is_http && !http_account_limits_->admit(std::to_string(identity.account_id),
+                                                         call.request.method, now_ms)) {
+    respond_error(call.reply, codec::errors::too_many_requests);
+    return std::nullopt;
+  }
   if (!identity.scopes.allows(required)) {
     respond_error(call.reply, codec::errors::scope_exceeded, "insufficient scope");
     return std::nullopt;
@@ -135,16 +182,7 @@ void Gateway::public_auth(Call& call) {
   const std::string_view state = text("state");
   respond(call.reply, [&](auto& w) {
     w.begin_object(state.empty() ? 6 : 7);
-    w.key("access_token");
-    w.value(std::string_view(result->access_token));
-    w.key("expires_in");
-    w.value(result->expires_in);
-    w.key("refresh_token");
-    w.value(std::string_view(result->refresh_token));
-    w.key("scope");
-    w.value(std::string_view(result->scope));
-    w.key("token_type");
-    w.value(std::string_view(result->token_type));
+    write_token_members(w, *result);
     w.key("enabled_features");
     w.begin_array(0);
     w.end_array();
@@ -152,6 +190,69 @@ void Gateway::public_auth(Call& call) {
       w.key("state");
       w.value(state);
     }
+    w.end_object();
+  });
+}
+
+// public/fork_token (refresh_token, session_name) and public/exchange_token (refresh_token,
+// subject_id, optional scope): new tokens, shaped as Deribit's (public/auth's without
+// enabled_features). They do not change who the connection is authenticated as.
+void Gateway::public_fork_token(Call& call) {
+  const codec::Params& p = call.params();
+  const auto refresh_token = p.get_string("refresh_token");
+  if (!refresh_token) {
+    respond_param_error(call.reply, "refresh_token", refresh_token.status);
+    return;
+  }
+  const auto session_name = p.get_string("session_name");
+  if (!session_name) {
+    respond_param_error(call.reply, "session_name", session_name.status);
+    return;
+  }
+  const std::string ip(call.peer);
+  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  answer_token_grant(call.reply, auth_->fork_token(refresh_token.value, session_name.value, caller,
+                                                   now_us() / 1000));
+}
+
+void Gateway::public_exchange_token(Call& call) {
+  const codec::Params& p = call.params();
+  const auto refresh_token = p.get_string("refresh_token");
+  if (!refresh_token) {
+    respond_param_error(call.reply, "refresh_token", refresh_token.status);
+    return;
+  }
+  const auto subject_id = p.get_int64("subject_id");
+  if (!subject_id) {
+    respond_param_error(call.reply, "subject_id", subject_id.status);
+    return;
+  }
+  const auto scope = p.get_string("scope");
+  if (!scope && scope.status != codec::ParamStatus::missing) {
+    respond_param_error(call.reply, "scope", scope.status);
+    return;
+  }
+  const std::string ip(call.peer);
+  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  answer_token_grant(call.reply, auth_->exchange_token(refresh_token.value, subject_id.value,
+                                                       scope ? scope.value : std::string_view(),
+                                                       caller, now_us() / 1000));
+}
+
+void Gateway::answer_token_grant(const Reply& reply, const AuthResult<TokenGrant>& result) {
+  if (!result) {
+    const AuthError& error = result.error();
+    if (!error.param.empty()) {
+      respond_param_error(reply, error.param, codec::ParamStatus::wrong_type);
+    } else {
+      respond_error(reply, error.code, error.reason);
+    }
+    return;
+  }
+  fund_once(result->identity);
+  respond(reply, [&](auto& w) {
+    w.begin_object(5);
+    write_token_members(w, *result);
     w.end_object();
   });
 }
@@ -174,7 +275,9 @@ void Gateway::private_logout(Call& call) {
     auth_->connection_closed(session->id);  // connection-scoped tokens never outlive it
     session->identity.reset();
     session->authenticated = false;
-    session->logged_out = true;
+    // Deribit: a graceful logout does not cancel on disconnect.
+    session->cancel_on_disconnect.reset();
+    session->order_accounts.clear();
   }
   respond(call.reply, [](auto& w) { w.value("ok"); });
   if (session != nullptr) session->socket->close(1000, "logout");
@@ -198,7 +301,17 @@ void Gateway::answer_order(const Reply& reply, const sim::OrderResult& result) {
     respond_error(reply, codec::errors::order_not_found);
     return;
   }
+  audit_order(reply, *result.order);
   respond(reply, [&](auto& w) { write_order_result(w, result, *instrument); });
+}
+
+void Gateway::audit_order(const Reply& reply, const sim::OwnedOrderUpdate& order) {
+  if (!reply.audit) return;
+  const market::OrderUpdate& o = order.order;
+  reply.audit->succeeded(audit_.get(),
+                         {{"order_id", std::string(format_id(o.currency, o.order_id).view())},
+                          {"order_state", std::string(market::to_string(o.state))}},
+                         now_us() / 1000);
 }
 
 void Gateway::place_order(Call& call, market::Side side) {
@@ -216,6 +329,8 @@ void Gateway::place_order(Call& call, market::Side side) {
   order.instrument = instrument->id;
   order.side = side;
   order.timestamp = now_us() / 1000;
+  // Cancel-on-disconnect cancels the orders of one connection: they carry its id.
+  order.origin = call.session != nullptr ? call.session->id : 0;
   auto amount = p.get_double("amount");
   if (!amount) {
     // Deribit accepts `contracts` instead of `amount`.
@@ -270,6 +385,7 @@ void Gateway::place_order(Call& call, market::Side side) {
     respond_param_error(call.reply, "label", codec::ParamStatus::out_of_range);
     return;
   }
+  if (call.session != nullptr) remember_order_account(*call.session, *identity);
   const Reply reply = call.reply;
   const bool queued = venue_->place(
       order, std::string(label ? label.value : ""), [this, reply](const sim::OrderResult& result) {
@@ -360,6 +476,7 @@ void Gateway::private_cancel(Call& call) {
       answer_order(reply, result);
       return;
     }
+    audit_order(reply, *result.order);
     respond(reply, [&](auto& w) { write_order(w, *result.order, *instrument); });
   };
   check_queued(reply, venue_->cancel(cancel, back_on_io<sim::OrderResult>(reply, answer)));
@@ -389,6 +506,10 @@ void Gateway::private_cancel_all(Call& call) {
     if (!result.executed) {
       respond_error(reply, codec::errors::temporarily_unavailable);
       return;
+    }
+    if (reply.audit) {
+      reply.audit->succeeded(audit_.get(), {{"cancelled", std::to_string(result.result.count)}},
+                             now_us() / 1000);
     }
     respond(reply, [&](auto& w) { w.value(static_cast<std::int64_t>(result.result.count)); });
   };
@@ -462,6 +583,118 @@ void Gateway::private_get_account_summary(Call& call) {
   };
   check_queued(reply, venue_->get_account(venue_account(*identity), *currency,
                                           back_on_io<sim::AccountSnapshot>(reply, answer)));
+}
+
+// ---- cancel-on-disconnect
+// ----------------------------------------------------------------------
+
+bool Gateway::account_cancels_on_disconnect(AccountRowId account) {
+  std::lock_guard lock(cancel_on_disconnect_mutex_);
+  return cancel_on_disconnect_accounts_.contains(account);
+}
+
+// private/enable_cancel_on_disconnect and private/disable_cancel_on_disconnect ("ok"), and
+// private/get_cancel_on_disconnect ({scope, enabled}). `scope`: "connection" (the default;
+// WebSocket only) or "account" (the default of the account's connections, in memory).
+void Gateway::private_cancel_on_disconnect(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  auto scope = CancelOnDisconnectScope::connection;
+  if (const auto text = call.params().get_string("scope")) {
+    if (text.value == "account") {
+      scope = CancelOnDisconnectScope::account;
+    } else if (text.value != "connection") {
+      respond_param_error(call.reply, "scope", codec::ParamStatus::wrong_type);
+      return;
+    }
+  } else if (text.status != codec::ParamStatus::missing) {
+    respond_param_error(call.reply, "scope", text.status);
+    return;
+  }
+  Session* session = call.session;
+  if (scope == CancelOnDisconnectScope::connection && session == nullptr) {
+    respond_error(call.reply, codec::errors::must_be_websocket_request);
+    return;
+  }
+  const bool account_setting = account_cancels_on_disconnect(identity->account_id);
+  const std::string_view method = call.request.method;
+  if (method == "private/get_cancel_on_disconnect") {
+    const bool enabled = scope == CancelOnDisconnectScope::account
+                             ? account_setting
+                             : session->cancel_on_disconnect.value_or(account_setting);
+    respond(call.reply, [&](auto& w) {
+      w.begin_object(2);
+      w.key("scope");
+      w.value(scope_name(scope));
+      w.key("enabled");
+      w.value(enabled);
+      w.end_object();
+    });
+    return;
+  }
+  const bool enable = method == "private/enable_cancel_on_disconnect";
+  if (scope == CancelOnDisconnectScope::connection) {
+    session->cancel_on_disconnect = enable;
+  } else {
+    std::lock_guard lock(cancel_on_disconnect_mutex_);
+    if (enable) {
+      cancel_on_disconnect_accounts_.insert(identity->account_id);
+    } else {
+      cancel_on_disconnect_accounts_.erase(identity->account_id);
+    }
+  }
+  respond(call.reply, [](auto& w) { w.value("ok"); });
+}
+
+void Gateway::cancel_orders_on_disconnect(Session& session) {
+  if (session.disconnect_handled) return;
+  session.disconnect_handled = true;
+  for (const auto& [account, name] : session.order_accounts) {
+    if (!session.cancel_on_disconnect.value_or(account_cancels_on_disconnect(account))) continue;
+    market::CancelAll filter;
+    filter.account = static_cast<market::AccountId>(account);
+    filter.origin = session.id;
+    filter.reason = market::CancelReason::cancel_on_disconnect;
+    filter.timestamp = now_us() / 1000;
+    disconnect_cancels_pending_.fetch_add(1, std::memory_order_relaxed);
+    // Runs on the venue thread: copies what it records, nothing of the (deleted) session.
+    const auto record = [this, name = name, ip = session.peer,
+                         connection = std::to_string(session.id)](const sim::OrderResult& r) {
+      audit_cancel_on_disconnect(name, ip, connection, r);
+      disconnect_cancels_pending_.fetch_sub(1, std::memory_order_release);
+    };
+    if (!venue_->cancel_all(filter, record)) {
+      sim::OrderResult refused;  // not executed: the queue was full
+      record(refused);
+    }
+  }
+}
+
+void Gateway::audit_cancel_on_disconnect(const std::string& account, const std::string& ip,
+                                         const std::string& connection,
+                                         const sim::OrderResult& result) {
+  const std::string count = std::to_string(result.result.count);
+  AuditEvent event;
+  event.event = "order.cancel_on_disconnect";
+  event.account = account;
+  event.ip = ip;
+  event.details = {{"connection", connection}, {"outcome", result.executed ? "ok" : "error"}};
+  if (result.executed) {
+    event.details.emplace_back("cancelled", count);
+  } else {
+    event.details.emplace_back("error", "not executed");
+  }
+  audit_->record(event, now_us() / 1000);
+}
+
+// At shutdown: the disconnects' cancels must reach the venue before it stops taking commands
+// (it answers what is still queued as not executed). Bounded, so a stuck venue cannot hang us.
+void Gateway::wait_for_disconnect_cancels() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (disconnect_cancels_pending_.load(std::memory_order_acquire) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 // ---- private/subscribe

@@ -155,6 +155,11 @@ void Publisher::on_event(const sim::VenueEvent& event) {
   std::visit(
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;
+        // The fills' order updates come before any other event of their command.
+        if constexpr (!std::is_same_v<T, market::Trade> &&
+                      !std::is_same_v<T, sim::OwnedOrderUpdate>) {
+          if (!pending_user_trades_.empty()) flush_user_trades();
+        }
         if constexpr (std::is_same_v<T, sim::OwnedBookChange>) {
           on_book_change(e);
         } else if constexpr (std::is_same_v<T, market::Trade>) {
@@ -230,7 +235,7 @@ void Publisher::on_trade(const market::Trade& trade) {
   Replica* r = replica(trade.instrument);
   if (r == nullptr) return;
   const market::Instrument& instrument = *r->instrument;
-  on_user_trade(trade, instrument);
+  on_user_trade(trade);
   const std::string currency(market::to_string(instrument.currency));
   const std::string kind(kind_name(instrument.kind));
   const std::array<std::string, 5> prefixes = {
@@ -341,6 +346,7 @@ void Publisher::to_account(market::AccountId account, std::span<const std::strin
 }
 
 void Publisher::on_order_update(const sim::OwnedOrderUpdate& update) {
+  if (!pending_user_trades_.empty()) release_user_trades(update);
   Replica* r = replica(update.order.instrument);
   if (r == nullptr || channels_.empty()) return;
   const auto names = user_channels("orders", *r->instrument);
@@ -352,18 +358,46 @@ void Publisher::on_order_update(const sim::OwnedOrderUpdate& update) {
   });
 }
 
-void Publisher::on_user_trade(const market::Trade& trade, const market::Instrument& instrument) {
+// Each party's record waits for its order's update (see pending_user_trades_). The simulated
+// participants' orders are not published (and nobody can subscribe to their accounts).
+void Publisher::on_user_trade(const market::Trade& trade) {
   if (channels_.empty()) return;
-  const auto names = user_channels("trades", instrument);
-  for (const auto& party :
-       {std::pair{trade.taker, Liquidity::taker}, std::pair{trade.maker, Liquidity::maker}}) {
-    const Liquidity liquidity = party.second;  // clang 14 cannot capture structured bindings
-    to_account(party.first, names, [&](auto& w, bool) {
-      w.begin_array(1);
-      write_user_trade(w, trade, instrument, liquidity, TradeOrder{});
-      w.end_array();
-    });
+  if (!sim::is_sim_account(trade.taker)) {
+    pending_user_trades_.push_back({trade.taker_order, true, trade});
   }
+  if (!sim::is_sim_account(trade.maker)) {
+    pending_user_trades_.push_back({trade.maker_order, false, trade});
+  }
+}
+
+void Publisher::release_user_trades(const sim::OwnedOrderUpdate& update) {
+  const market::OrderId id = update.order.order_id;
+  // In fill order; a taker sweeping several levels has several records waiting.
+  for (const PendingUserTrade& pending : pending_user_trades_) {
+    if (pending.order == id) send_user_trade(pending.trade, pending.taker, &update);
+  }
+  std::erase_if(pending_user_trades_, [id](const PendingUserTrade& p) { return p.order == id; });
+}
+
+void Publisher::flush_user_trades() {
+  std::vector<PendingUserTrade> pending;
+  pending.swap(pending_user_trades_);
+  for (const PendingUserTrade& p : pending) send_user_trade(p.trade, p.taker, nullptr);
+}
+
+void Publisher::send_user_trade(const market::Trade& trade, bool taker,
+                                const sim::OwnedOrderUpdate* order) {
+  Replica* r = replica(trade.instrument);
+  if (r == nullptr) return;
+  const market::Instrument& instrument = *r->instrument;
+  const auto names = user_channels("trades", instrument);
+  const TradeOrder details = order != nullptr ? trade_order(*order) : TradeOrder{};
+  const Liquidity liquidity = taker ? Liquidity::taker : Liquidity::maker;
+  to_account(taker ? trade.taker : trade.maker, names, [&](auto& w, bool) {
+    w.begin_array(1);
+    write_user_trade(w, trade, instrument, liquidity, details);
+    w.end_array();
+  });
 }
 
 void Publisher::on_portfolio(const market::PortfolioUpdate& update) {

@@ -142,7 +142,10 @@ class Publisher {
   NotificationPtr make_routed(std::string_view route, std::string_view channel,
                               const Channel& state, WriteData&& write_data);
   void on_order_update(const sim::OwnedOrderUpdate& update);
-  void on_user_trade(const market::Trade& trade, const market::Instrument& instrument);
+  void on_user_trade(const market::Trade& trade);
+  void send_user_trade(const market::Trade& trade, bool taker, const sim::OwnedOrderUpdate* order);
+  void release_user_trades(const sim::OwnedOrderUpdate& update);
+  void flush_user_trades();
   void on_portfolio(const market::PortfolioUpdate& update);
   // Sends to `account`'s subscribers of each private channel named `prefix` + suffix.
   template <class WriteData>
@@ -169,6 +172,17 @@ class Publisher {
   std::string json_scratch_, msgpack_scratch_, name_scratch_;
   std::uint64_t next_flush_ms_ = 0;
   std::uint64_t flushes_ = 0;
+  // A user trade says what its order is (type, post_only, reduce_only, label), which the Trade
+  // event does not carry: each party's record waits for its order's next OrderUpdate, which the
+  // engine emits in the same command right after the fill (the maker's at once, the taker's
+  // once it stopped matching). Anything still waiting when the command's other events come (a
+  // lost update) goes out without the order's details.
+  struct PendingUserTrade {
+    market::OrderId order = 0;
+    bool taker = false;
+    market::Trade trade;
+  };
+  std::vector<PendingUserTrade> pending_user_trades_;
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -104,6 +104,53 @@ std::int64_t SessionRateLimiter::available(RequestClass request, std::int64_t no
   return bucket(request).available(now_ms);
 }
 
+namespace {
+
+// Milliseconds for a pool to refill from empty to full; -1 when it never refills.
+std::int64_t refill_time_ms(const CreditPool& pool) {
+  if (pool.refill_per_second <= 0) return -1;
+  return (pool.capacity * 1000 + pool.refill_per_second - 1) / pool.refill_per_second;
+}
+
+}  // namespace
+
+KeyedRateLimiter::KeyedRateLimiter(const RateLimits& limits, std::size_t max_keys)
+    : limits_(limits), max_keys_(max_keys), idle_ms_(0) {
+  for (const CreditPool* pool : {&limits.non_matching, &limits.matching, &limits.subscribe}) {
+    const std::int64_t ms = refill_time_ms(*pool);
+    idle_ms_ = ms < 0 || idle_ms_ < 0 ? -1 : std::max(idle_ms_, ms);
+  }
+}
+
+bool KeyedRateLimiter::admit(std::string_view key, std::string_view method, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    if (entries_.size() >= max_keys_) sweep_locked(now_ms);
+    if (entries_.size() >= max_keys_) return true;  // untracked: see the class comment
+    it = entries_.emplace(std::string(key), Entry{SessionRateLimiter(limits_, now_ms), now_ms})
+             .first;
+  }
+  it->second.last_ms = std::max(it->second.last_ms, now_ms);
+  return it->second.pools.admit(method, now_ms);
+}
+
+void KeyedRateLimiter::sweep(std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  sweep_locked(now_ms);
+}
+
+void KeyedRateLimiter::sweep_locked(std::int64_t now_ms) {
+  if (idle_ms_ < 0) return;
+  std::erase_if(entries_,
+                [&](const auto& item) { return now_ms - item.second.last_ms >= idle_ms_; });
+}
+
+std::size_t KeyedRateLimiter::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
 FailureLimiter::FailureLimiter(const FailureLimits& limits) : limits_(limits) {}
 
 bool FailureLimiter::stale(const Entry& entry, std::int64_t now_ms) const {

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -84,6 +85,43 @@ class SessionRateLimiter {
 
   RateLimits limits_;
   CreditBucket non_matching_, matching_, subscribe_;
+};
+
+// Credit pools per key, for requests that have no session: the HTTP twins, per account for
+// private methods and per client IP for public ones. A key's pools are made on its first
+// request and dropped by sweep() once they have been idle long enough to be full again, so
+// forgetting them changes nothing: memory is bounded by the keys seen within that time (5 s
+// with Deribit's pools), and by `max_keys`: when that many are tracked even after a sweep, a new
+// key is admitted untracked rather than evicting (and so refilling) a busy one. Thread-safe.
+class KeyedRateLimiter {
+ public:
+  explicit KeyedRateLimiter(const RateLimits& limits = {}, std::size_t max_keys = 100'000);
+
+  // Charges the method's pool of `key`; false: answer 10028 too_many_requests.
+  bool admit(std::string_view key, std::string_view method, std::int64_t now_ms);
+  // Drops the keys idle for at least idle_ms() (their pools are full).
+  void sweep(std::int64_t now_ms);
+  std::size_t size() const;
+  // How long an unused key takes to refill every pool from empty (-1: a pool never refills,
+  // and keys are then never swept).
+  std::int64_t idle_ms() const { return idle_ms_; }
+
+ private:
+  struct Entry {
+    SessionRateLimiter pools;
+    std::int64_t last_ms = 0;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  void sweep_locked(std::int64_t now_ms);
+
+  RateLimits limits_;
+  std::size_t max_keys_;
+  std::int64_t idle_ms_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries_;
 };
 
 // Failed attempts per key (a client IP or a client_id): `max_failures` within `window_ms`

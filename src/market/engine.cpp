@@ -197,6 +197,7 @@ Engine::Engine(EventSink& sink, EngineConfig config)
       next_expiry_(kNever) {
   orders_.reserve(config.expected_orders);
   labels_.reserve(config.expected_orders);
+  origins_.reserve(config.expected_orders);
   touched_books_.reserve(64);
   touched_positions_.reserve(64);
   touched_funds_.reserve(64);
@@ -315,6 +316,7 @@ std::uint32_t Engine::new_order(const PlaceOrder& c, std::uint32_t account, Mark
     slot = static_cast<std::uint32_t>(orders_.size());
     orders_.emplace_back();
     labels_.emplace_back();
+    origins_.emplace_back();
   }
   LiveOrder& o = orders_[slot];
   o = LiveOrder{};
@@ -335,6 +337,7 @@ std::uint32_t Engine::new_order(const PlaceOrder& c, std::uint32_t account, Mark
   o.reduce_only = c.reduce_only;
   o.label_size = static_cast<std::uint8_t>(c.label.size());
   if (!c.label.empty()) std::memcpy(labels_[slot].data(), c.label.data(), c.label.size());
+  origins_[slot] = c.origin;
   order_ids_.insert(o.id, slot);
   return slot;
 }
@@ -804,8 +807,8 @@ Result Engine::cancel_all(const CancelAll& c) {
     const std::uint32_t next = o.next;
     const Contract& k = o.market->contract;
     if ((!c.instrument || k.id == *c.instrument) && (!c.currency || k.currency == *c.currency) &&
-        (!c.kind || k.kind == *c.kind)) {
-      cancel_order(s, CancelReason::user_request, OrderState::cancelled);
+        (!c.kind || k.kind == *c.kind) && (!c.origin || origins_[s] == *c.origin)) {
+      cancel_order(s, c.reason, OrderState::cancelled);
       ++r.count;
     }
     s = next;

@@ -97,6 +97,8 @@ struct PlaceOrder {
   bool reduce_only = false;
   std::string_view label;
   TimestampMs timestamp = 0;
+  // Who placed it, for CancelAll::origin (the gateway's connection id; 0: nobody in particular).
+  std::uint64_t origin = 0;
 };
 
 // private/edit: the new price and the new total amount (filled included). A price change or an
@@ -118,13 +120,16 @@ struct CancelOrder {
 };
 
 // private/cancel_all (no filter), cancel_all_by_currency (currency, optionally kind) and
-// cancel_all_by_instrument.
+// cancel_all_by_instrument; with `origin`, only the orders placed with that PlaceOrder::origin
+// (cancel-on-disconnect: the orders of one connection).
 struct CancelAll {
   AccountId account = 0;
   std::optional<Currency> currency;
   std::optional<Kind> kind;
   std::optional<InstrumentId> instrument;
   TimestampMs timestamp = 0;
+  std::optional<std::uint64_t> origin;
+  CancelReason reason = CancelReason::user_request;
 };
 
 // The open orders a query asks for: one account's, with the same optional filters as
@@ -283,6 +288,7 @@ class Engine {
 
   std::vector<LiveOrder> orders_;
   std::vector<std::array<char, kMaxLabel>> labels_;  // by order slot (cold)
+  std::vector<std::uint64_t> origins_;               // by order slot (cold): PlaceOrder::origin
   std::uint32_t free_orders_;
   IdMap order_ids_;
 

@@ -38,8 +38,8 @@ enum class TimeInForce : std::uint8_t {
 };
 enum class OrderState : std::uint8_t { open, filled, rejected, cancelled };
 // Deribit's cancel_reason values where Deribit has one (user_request also covers the cancel_all
-// family, edit_post_only_reject, settlement); the rest are greekwire's, for cancels Deribit
-// reports without a specific reason.
+// family, edit_post_only_reject, settlement, cancel_on_disconnect); the rest are greekwire's, for
+// cancels Deribit reports without a specific reason.
 enum class CancelReason : std::uint8_t {
   none,
   user_request,           // private/cancel, private/cancel_all*
@@ -50,6 +50,7 @@ enum class CancelReason : std::uint8_t {
   good_til_day,         // a good_til_day order at the 08:00 UTC day boundary
   reduce_only,          // a resting reduce-only order whose position is gone
   settlement,
+  cancel_on_disconnect,  // the connection that placed it closed (cancel-on-disconnect)
 };
 // Deribit's tick_direction: 0 plus tick, 1 zero-plus tick, 2 minus tick, 3 zero-minus tick.
 enum class TickDirection : std::uint8_t { plus = 0, zero_plus = 1, minus = 2, zero_minus = 3 };
@@ -103,6 +104,8 @@ constexpr std::string_view to_string(CancelReason r) {
       return "reduce_only";
     case CancelReason::settlement:
       return "settlement";
+    case CancelReason::cancel_on_disconnect:
+      return "cancel_on_disconnect";
   }
   return "";
 }

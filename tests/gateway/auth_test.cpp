@@ -495,6 +495,78 @@ TEST_F(AuthTest, ForkToken) {
             errors::invalid_params.code);
 }
 
+TEST_F(AuthTest, ForkTokenFailures) {
+  const auto base = auth_->authenticate(credentials(alice_, "session:main"), http_, kNow);
+  ASSERT_TRUE(base);
+  EXPECT_EQ(code_of(auth_->fork_token(base->refresh_token, std::string(65, 'x'), http_, kNow)),
+            errors::invalid_params.code);
+  EXPECT_EQ(code_of(auth_->fork_token(base->refresh_token, "two words", http_, kNow)),
+            errors::invalid_params.code);
+  EXPECT_EQ(code_of(auth_->fork_token("", "x", http_, kNow)), errors::invalid_params.code);
+  const std::int64_t after_refresh_expiry = kNow + 8 * 86'400'000LL;
+  EXPECT_EQ(code_of(auth_->fork_token(base->refresh_token, "x", http_, after_refresh_expiry)),
+            errors::unauthorized.code);
+  ASSERT_TRUE(store_->revoke_key(alice_.client_id));
+  EXPECT_EQ(code_of(auth_->fork_token(base->refresh_token, "x", http_, kNow + 1)),
+            errors::unauthorized.code);
+  // Guessing refresh tokens counts towards the address's lockout, which then refuses forks.
+  for (int i = 0; i < 10; ++i) auth_->fork_token("guess" + std::to_string(i), "x", http_, kNow);
+  EXPECT_EQ(code_of(auth_->fork_token("guess", "x", http_, kNow + 2)),
+            errors::too_many_requests.code);
+}
+
+TEST_F(AuthTest, ExchangeToken) {
+  const auto base =
+      auth_->authenticate(credentials(alice_, "session:main trade:read"), http_, kNow);
+  ASSERT_TRUE(base);
+  auto exchange = [&](std::string_view refresh_token, std::int64_t subject,
+                      std::string_view scope = {}, const Caller* caller = nullptr,
+                      std::int64_t now = kNow + 1) {
+    return auth_->exchange_token(refresh_token, subject, scope, caller ? *caller : http_, now);
+  };
+  // The session's own account: a new session with the source's rights, narrowed as asked.
+  const auto named = exchange(base->refresh_token, alice_.account_id, "session:desk account:read");
+  ASSERT_TRUE(named) << named.error().reason;
+  EXPECT_EQ(named->scope, "session:desk mainaccount trade:read account:read");
+  EXPECT_EQ(named->token_type, "bearer");
+  EXPECT_EQ(named->expires_in, 900);
+  EXPECT_EQ(named->identity.account_id, alice_.account_id);
+  EXPECT_EQ(named->identity.method, AuthMethod::exchange_token);
+  EXPECT_NE(named->identity.session_id, base->identity.session_id);
+  EXPECT_TRUE(auth_->validate(named->access_token, ws2_, kNow + 2));
+  EXPECT_TRUE(auth_->validate(base->access_token, ws2_, kNow + 2));  // the source stays
+  // Without a scope: bound to the calling connection, like public/auth.
+  const auto bound = exchange(base->refresh_token, alice_.account_id, {}, &ws1_);
+  ASSERT_TRUE(bound);
+  EXPECT_EQ(bound->scope, "connection mainaccount trade:read account:read_write");
+  EXPECT_TRUE(auth_->validate(bound->access_token, ws1_, kNow + 2));
+  EXPECT_EQ(code_of(auth_->validate(bound->access_token, ws2_, kNow + 2)),
+            errors::unauthorized.code);
+
+  // Another account, existing or not, is forbidden; rights are never widened.
+  const ApiCredentials bob = store_->add_account("bob");
+  EXPECT_EQ(code_of(exchange(base->refresh_token, bob.account_id)), errors::forbidden.code);
+  EXPECT_EQ(code_of(exchange(base->refresh_token, 987'654)), errors::forbidden.code);
+  EXPECT_EQ(code_of(exchange(base->refresh_token, alice_.account_id, "trade:read_write")),
+            errors::scope_exceeded.code);
+  EXPECT_EQ(code_of(exchange(base->refresh_token, alice_.account_id, "trade:everything")),
+            errors::invalid_params.code);
+  EXPECT_EQ(code_of(exchange("", alice_.account_id)), errors::invalid_params.code);
+  EXPECT_EQ(code_of(exchange("nonsense", alice_.account_id)), errors::unauthorized.code);
+  EXPECT_EQ(code_of(exchange(bob.client_secret, alice_.account_id)), errors::unauthorized.code);
+  EXPECT_EQ(code_of(exchange(base->refresh_token, alice_.account_id, {}, nullptr,
+                             kNow + 8 * 86'400'000LL)),
+            errors::unauthorized.code);
+  // A connection-bound source cannot be exchanged from another connection.
+  const auto connection = auth_->authenticate(credentials(bob), ws1_, kNow);
+  ASSERT_TRUE(connection);
+  EXPECT_EQ(code_of(exchange(connection->refresh_token, bob.account_id, {}, &ws2_)),
+            errors::unauthorized.code);
+  EXPECT_TRUE(exchange(connection->refresh_token, bob.account_id, {}, &ws1_));
+  ASSERT_TRUE(store_->revoke_key(alice_.client_id));
+  EXPECT_EQ(code_of(exchange(base->refresh_token, alice_.account_id)), errors::unauthorized.code);
+}
+
 TEST_F(AuthTest, IpScope) {
   const auto grant = auth_->authenticate(credentials(alice_, "ip:10.0.0.2"), http_, kNow);
   ASSERT_TRUE(grant);

@@ -608,8 +608,10 @@ constexpr std::string_view kCapturedOrder =
     R"("average_price":202.8,"api":true,"amount":21})";
 const std::set<std::string> kOrderExtras = {"web", "risk_reducing", "reject_post_only", "mmp",
                                             "contracts"};
-const std::set<std::string> kUserTradeExtras = {"reduce_only", "profit_loss", "post_only", "label",
-                                                "contracts"};
+// Deribit's documented user-trade fields the captured example lacks (its order had no label,
+// so there is none: Deribit sends `label` only when the order has one).
+const std::set<std::string> kUserTradeExtras = {
+    "reduce_only", "profit_loss", "post_only", "contracts", "api", "mmp", "risk_reducing"};
 
 market::Trade captured_trade(const Instrument& perp) {
   market::Trade t;
@@ -702,6 +704,9 @@ TEST(EncodeTrade, UserTradeIsTheCapturedTradePlusDocumentedFields) {
   const Doc doc(json);
   EXPECT_TRUE(doc["reduce_only"].get_bool().value_unsafe());
   EXPECT_EQ(number(doc["profit_loss"]), 0.0012);
+  EXPECT_TRUE(doc["api"].get_bool().value_unsafe());
+  EXPECT_FALSE(doc["mmp"].get_bool().value_unsafe());
+  EXPECT_FALSE(doc["risk_reducing"].get_bool().value_unsafe());
 }
 
 TEST(EncodeTrade, MakersViewIsTheOtherSide) {
@@ -750,7 +755,9 @@ TEST(EncodeTrade, OptionTradeCarriesItsIv) {
     write_user_trade(w, trade, option, Liquidity::maker, TradeOrder{}, 2003.61);
   }));
   EXPECT_EQ(number(user["iv"]), iv);
-  EXPECT_EQ(key_set(user.text).size(), 23u);
+  EXPECT_EQ(number(user["underlying_price"]), 2003.61);  // the forward the IV is solved on
+  EXPECT_EQ(keys_of(user.root).front(), "underlying_price");
+  EXPECT_EQ(key_set(user.text).size(), 26u);  // no label: the order had none
   // Without a forward or an index there is no IV to solve for.
   EXPECT_TRUE(Doc(encode([&](auto& w) { write_trade(w, trade, option); }))["iv"].is_null());
 }

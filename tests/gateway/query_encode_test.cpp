@@ -180,11 +180,12 @@ TEST(EncodeTradePages, UserTradesAreTheFillAsTheMakerSawIt) {
   expect_json(encode([&](auto& w) { write_user_trades(w, page, perp); }),
               R"({"trades":[{"trade_seq":1966068,"trade_id":"BTC-2696097",)"
               R"("timestamp":1767225600300,"tick_direction":2,"state":"filled",)"
-              R"("reduce_only":false,"profit_loss":0.0012,"price":65012.0,"post_only":true,)"
-              R"("order_type":"limit","order_id":"BTC-584864000","matching_id":null,)"
+              R"("risk_reducing":false,"reduce_only":false,"profit_loss":0.0012,)"
+              R"("price":65012.0,"post_only":true,"order_type":"limit",)"
+              R"("order_id":"BTC-584864000","mmp":false,"matching_id":null,)"
               R"("mark_price":65012.34,"liquidity":"M","label":"rest",)"
               R"("instrument_name":"BTC-PERPETUAL","index_price":65000.1,"fee_currency":"BTC",)"
-              R"("fee":-3.2e-07,"direction":"buy","contracts":21.0,"amount":210.0}],)"
+              R"("fee":-3.2e-07,"direction":"buy","contracts":21.0,"api":true,"amount":210.0}],)"
               R"("has_more":false})");
 }
 

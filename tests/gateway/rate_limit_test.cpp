@@ -99,6 +99,63 @@ TEST(SessionRateLimiter, CustomPools) {
   EXPECT_TRUE(limiter.admit(RequestClass::matching, 1'000));
 }
 
+TEST(KeyedRateLimiter, PoolsPerKey) {
+  KeyedRateLimiter limiter;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(limiter.admit("10.0.0.1", "public/get_time", 0));
+  EXPECT_FALSE(limiter.admit("10.0.0.1", "public/get_time", 0));
+  EXPECT_TRUE(limiter.admit("10.0.0.2", "public/get_time", 0));  // another key, other pools
+  EXPECT_TRUE(limiter.admit("10.0.0.1", "private/buy", 0));      // another pool of the key
+  EXPECT_FALSE(limiter.admit("10.0.0.1", "public/get_time", 49));
+  EXPECT_TRUE(limiter.admit("10.0.0.1", "public/get_time", 50));  // 500 credits came back
+  EXPECT_EQ(limiter.size(), 2u);
+}
+
+TEST(KeyedRateLimiter, SweepsKeysOnceTheirPoolsAreFull) {
+  KeyedRateLimiter limiter;
+  EXPECT_EQ(limiter.idle_ms(), 5'000);  // the slowest pool: 50,000 credits at 10,000/s
+  for (int i = 0; i < 100; ++i) limiter.admit("a", "public/test", 0);
+  limiter.admit("b", "public/test", 3'000);
+  limiter.sweep(4'999);
+  EXPECT_EQ(limiter.size(), 2u);
+  limiter.sweep(5'000);
+  EXPECT_EQ(limiter.size(), 1u);  // "a" went; its pools were full again, so nothing is lost
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(limiter.admit("a", "public/test", 5'000));
+  EXPECT_FALSE(limiter.admit("a", "public/test", 5'000));
+  RateLimits never_refills;
+  never_refills.subscribe.refill_per_second = 0;
+  KeyedRateLimiter stuck(never_refills);
+  EXPECT_EQ(stuck.idle_ms(), -1);
+  stuck.admit("a", "public/subscribe", 0);
+  stuck.sweep(1'000'000'000);
+  EXPECT_EQ(stuck.size(), 1u);
+}
+
+TEST(KeyedRateLimiter, BoundedNumberOfKeys) {
+  KeyedRateLimiter limiter({}, 2);
+  ASSERT_TRUE(limiter.admit("a", "public/test", 0));
+  ASSERT_TRUE(limiter.admit("b", "public/test", 0));
+  // Full and nothing idle: "c" is admitted untracked, never refused, never evicting a or b.
+  for (int i = 0; i < 200; ++i) EXPECT_TRUE(limiter.admit("c", "public/test", 1));
+  EXPECT_EQ(limiter.size(), 2u);
+  EXPECT_TRUE(limiter.admit("c", "public/test", 5'000));  // a and b are swept to make room
+  EXPECT_EQ(limiter.size(), 1u);
+}
+
+TEST(KeyedRateLimiter, ConcurrentKeys) {
+  KeyedRateLimiter limiter;
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        if (limiter.admit("shared", "public/test", 0)) admitted.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(admitted.load(), 100);  // one pool, whichever thread asks
+}
+
 TEST(FailureLimiter, BlocksAfterTheLimitWithinTheWindow) {
   FailureLimiter limiter;  // 10 per 60 s, 60 s lockout
   for (int i = 0; i < 9; ++i) EXPECT_FALSE(limiter.record_failure("1.2.3.4", i * 1'000));

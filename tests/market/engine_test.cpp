@@ -327,6 +327,41 @@ TEST_F(EngineTest, CancelAndCancelAll) {
   EXPECT_EQ(engine.open_orders(), 1u);  // account 2's
 }
 
+// Cancel-on-disconnect: only the orders one connection placed (edits keep their origin), with
+// the reason the command names.
+TEST_F(EngineTest, CancelAllByOriginWithItsReason) {
+  PlaceOrder p = order(1, Side::buy, kMid - 4, 1);
+  p.origin = 7;
+  const OrderId first = engine.place(p).order_id;
+  p = order(1, Side::sell, 40, 1, kPut);
+  p.origin = 7;
+  const OrderId second = engine.place(p).order_id;
+  p = order(1, Side::buy, kMid - 6, 1);
+  p.origin = 8;  // another connection of the same account
+  const OrderId other = engine.place(p).order_id;
+  const OrderId untagged = limit(1, Side::buy, kMid - 8, 1).order_id;
+  ASSERT_TRUE(edit(1, first, kMid - 5, 2).ok());
+  ev.clear();
+  CancelAll c;
+  c.account = 1;
+  c.origin = 7;
+  c.reason = CancelReason::cancel_on_disconnect;
+  c.timestamp = ++now;
+  EXPECT_EQ(engine.cancel_all(c).count, 2u);
+  ASSERT_EQ(ev.orders.size(), 2u);
+  for (const OrderId id : {first, second}) {
+    EXPECT_EQ(last_update(id)->state, OrderState::cancelled);
+    EXPECT_EQ(last_update(id)->cancel_reason, CancelReason::cancel_on_disconnect);
+  }
+  EXPECT_EQ(to_string(CancelReason::cancel_on_disconnect), "cancel_on_disconnect");
+  EXPECT_TRUE(engine.order(other).has_value());
+  EXPECT_TRUE(engine.order(untagged).has_value());
+  c.account = 2;  // the origin alone never reaches another account's orders
+  c.origin = 8;
+  EXPECT_EQ(engine.cancel_all(c).count, 0u);
+  EXPECT_TRUE(engine.order(other).has_value());
+}
+
 TEST_F(EngineTest, SelfTradePrevention) {
   const OrderId mine = limit(1, Side::sell, kMid + 1, 2).order_id;
   const OrderId other = limit(3, Side::sell, kMid + 2, 2).order_id;
@@ -468,7 +503,10 @@ TEST_F(EngineTest, MarginRejectsWhatTheAccountCannotFund) {
   EXPECT_TRUE(limit(13, Side::sell, kMid + 10, 10).ok());
   // Cancelling returns the reserve.
   EXPECT_NEAR(engine.summary(10, Currency::BTC).initial_margin, 0.008, 1e-15);
-  engine.cancel_all({10, {}, {}, {}, ++now});
+  CancelAll everything;
+  everything.account = 10;
+  everything.timestamp = ++now;
+  engine.cancel_all(everything);
   EXPECT_EQ(engine.summary(10, Currency::BTC).initial_margin, 0);
 }
 

@@ -1,0 +1,36 @@
+// `greekwire serve --config FILE`: the TOML file that sets what the serve flags set, and the
+// things that only had defaults (send-buffer caps, heartbeat bounds, WebSocket timeouts, the
+// demo account's balances, the credit pools, the audit log's rotation, the simulated market).
+// greekwire.example.toml at the repository root lists every key with its default.
+//
+// Strict on purpose: a key the server does not know (a typo) or a value of the wrong type or
+// out of range is an error naming the file, the line and the key, not something silently
+// ignored. Integers are accepted where a real number is expected. Flags given on the command
+// line override the file (serve.cpp applies them after load_config()).
+#pragma once
+
+#include <string>
+
+#include "gateway/gateway.hpp"
+#include "tls_options.hpp"
+
+namespace gw::app {
+
+// Everything `greekwire serve` can be told, with the serve defaults.
+struct ServeSettings {
+  std::string listen = "127.0.0.1:8080";
+  ServerTlsFlags tls;
+  gateway::GatewayConfig gateway;  // data_dir, threads, venue seed and speed, ... (listen and
+                                   // tls are taken from the two fields above)
+};
+
+// Reads `path` into `settings`, changing only what the file sets. False, with `error` holding
+// one line "PATH:LINE: ..." per problem in file order (a TOML syntax error; or every unknown
+// key, wrong type or value), and `settings` unchanged.
+bool load_config(const std::string& path, ServeSettings& settings, std::string* error);
+
+// The same from TOML text (`name` stands for the file in messages); for tests.
+bool load_config_text(std::string_view text, const std::string& name, ServeSettings& settings,
+                      std::string* error);
+
+}  // namespace gw::app
