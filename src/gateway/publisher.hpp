@@ -143,7 +143,7 @@ class Publisher {
                               const Channel& state, WriteData&& write_data);
   void on_order_update(const sim::OwnedOrderUpdate& update);
   void on_user_trade(const market::Trade& trade, const market::Instrument& instrument);
-  void on_portfolio(const market::PortfolioUpdate& update);
+  void on_portfolio(const sim::Portfolio& portfolio);
   // Sends to `account`'s subscribers of each private channel named `prefix` + suffix.
   template <class WriteData>
   void to_account(market::AccountId account, std::span<const std::string> channels,
