@@ -141,19 +141,6 @@ sim::PositionSnapshot position_snapshot(const market::PositionUpdate& u) {
   return {u.instrument, u.size, u.average_price, u.mark_price, u.floating_pnl, u.realized_pnl};
 }
 
-double size_in_currency(const market::Instrument& instrument, const sim::PositionSnapshot& p) {
-  const double size = instrument.to_amount(p.size);
-  if (instrument.kind == market::Kind::option) return size;
-  const double price = p.mark_price > 0 ? p.mark_price : p.average_price;
-  return price > 0 ? size / price : 0.0;
-}
-
-double position_delta(const market::Instrument& instrument, const sim::PositionSnapshot& p,
-                      const sim::TickerGreeks& greeks) {
-  if (instrument.kind == market::Kind::future) return size_in_currency(instrument, p);
-  return instrument.to_amount(p.size) * greeks.delta;
-}
-
 PositionContext position_context(const market::Instrument& instrument,
                                  const sim::PositionSnapshot& p, double index_price,
                                  const sim::TickerGreeks* greeks,
@@ -177,26 +164,6 @@ PositionContext position_context(const market::Instrument& instrument,
   ctx.initial_margin = market::position_initial_margin(position, margin);
   ctx.maintenance_margin = market::position_maintenance_margin(position, margin);
   return ctx;
-}
-
-void add_position_risk(AccountRisk& risk, const market::Instrument& instrument,
-                       const sim::PositionSnapshot& p, const sim::TickerGreeks* greeks) {
-  const sim::TickerGreeks g = greeks != nullptr ? *greeks : sim::TickerGreeks{};
-  const double delta = position_delta(instrument, p, g);
-  risk.delta_total += delta;
-  if (instrument.kind == market::Kind::future) {
-    risk.futures_session_upl += p.floating_pnl;
-    risk.futures_session_rpl += p.realized_pnl;
-    return;
-  }
-  const double size = instrument.to_amount(p.size);
-  risk.options_delta += delta;
-  risk.options_gamma += size * g.gamma;
-  risk.options_vega += size * g.vega;
-  risk.options_theta += size * g.theta;
-  risk.options_value += size * p.mark_price;
-  risk.options_session_upl += p.floating_pnl;
-  risk.options_session_rpl += p.realized_pnl;
 }
 
 // ---- Volatility surface -----------------------------------------------------------------------

@@ -602,12 +602,9 @@ PositionContext position_context(const market::Instrument& instrument,
 // A PositionUpdate event as a snapshot row.
 sim::PositionSnapshot position_snapshot(const market::PositionUpdate& update);
 
-// size_currency: futures' USD size in coin at the mark (the average price while no mark is
-// known), options' size itself. Signed like size.
-double size_in_currency(const market::Instrument& instrument, const sim::PositionSnapshot& p);
-// delta: size_currency for futures, size × the option's delta for options (coin).
-double position_delta(const market::Instrument& instrument, const sim::PositionSnapshot& p,
-                      const sim::TickerGreeks& greeks);
+// size_currency and delta, as the venue sums them (sim/portfolio.hpp).
+using sim::position_delta;
+using sim::size_in_currency;
 
 // One position of private/get_position(s). Futures add leverage and
 // estimated_liquidation_price (null: not estimated); options add their Greeks and USD values.
@@ -647,38 +644,6 @@ void write_position(W& w, const sim::PositionSnapshot& p, const market::Instrume
   w.end_object();
 }
 
-// The account figures Deribit splits by kind or sums from positions, which market::Summary and
-// PortfolioUpdate do not carry; account_risk() computes them (zeros: none known).
-struct AccountRisk {
-  double delta_total = 0;  // coin: futures' size_currency + options' size × delta
-  double options_delta = 0;
-  double options_gamma = 0;
-  double options_vega = 0;
-  double options_theta = 0;
-  double options_value = 0;  // coin: Σ size × mark
-  double futures_session_upl = 0;
-  double futures_session_rpl = 0;
-  double options_session_upl = 0;
-  double options_session_rpl = 0;
-};
-
-// Adds one position to `risk`; `greeks` null for futures or an option without a ticker.
-void add_position_risk(AccountRisk& risk, const market::Instrument& instrument,
-                       const sim::PositionSnapshot& p, const sim::TickerGreeks* greeks);
-
-// AccountRisk of an account snapshot: `instrument_of(id)` returns a const market::Instrument*
-// (null: unknown, skipped), `greeks_of(id)` a const sim::TickerGreeks* (null: zeros).
-template <class InstrumentOf, class GreeksOf>
-AccountRisk account_risk(const sim::AccountSnapshot& account, InstrumentOf&& instrument_of,
-                         GreeksOf&& greeks_of) {
-  AccountRisk risk;
-  for (const sim::PositionSnapshot& p : account.positions) {
-    const market::Instrument* instrument = instrument_of(p.instrument);
-    if (instrument != nullptr) add_position_risk(risk, *instrument, p, greeks_of(p.instrument));
-  }
-  return risk;
-}
-
 namespace detail {
 
 // The figures shared by user.portfolio.{currency} and private/get_account_summary.
@@ -699,25 +664,42 @@ inline double withdrawable(const Funds& f) {
   return held > 0 ? held : 0.0;
 }
 
-// Deribit's portfolio members; `summary` adds get_account_summary's margin_model and
-// cross_collateral_enabled. Projections equal the current figures (nothing is pending);
-// total_pl, futures_pl and options_pl are the open positions' floating PnL, as Deribit's.
+// Deribit's per-index maps (delta_total_map, options_*_map): {"btc_usd": value}. An account's
+// positions of one currency are all on that currency's index, so the map has that one entry
+// when it holds some (`held`), and is {} otherwise.
 template <codec::Writer W>
-void write_funds(W& w, const Funds& f, const AccountRisk& r, bool summary) {
-  w.begin_object(summary ? 30 : 28);
+void index_map(W& w, std::string_view name, market::Currency currency, bool held, double value) {
+  w.key(name);
+  w.begin_object(held ? 1 : 0);
+  if (held) member(w, index_name(currency), value);
+  w.end_object();
+}
+
+// Deribit's portfolio members; `summary` adds get_account_summary's margin_model and
+// cross_collateral_enabled. Margin projections equal the current figures (nothing is pending);
+// projected_delta_total leaves out the positions of the closest expiry; total_pl, futures_pl
+// and options_pl are the open positions' floating PnL, as Deribit's.
+template <codec::Writer W>
+void write_funds(W& w, const Funds& f, const sim::PortfolioRisk& r, bool summary) {
+  const bool options = r.open_options > 0;
+  const bool any = options || r.open_futures > 0;
+  w.begin_object(summary ? 34 : 32);
   member(w, "total_pl", f.session_upl);
   member(w, "session_upl", f.session_upl);
   member(w, "session_rpl", f.session_rpl);
   member(w, "projected_maintenance_margin", f.maintenance_margin);
   member(w, "projected_initial_margin", f.initial_margin);
-  member(w, "projected_delta_total", r.delta_total);
+  member(w, "projected_delta_total", r.projected_delta_total);
   member(w, "portfolio_margining_enabled", false);
+  index_map(w, "options_vega_map", f.currency, options, r.options_vega);
   member(w, "options_vega", r.options_vega);
   member(w, "options_value", r.options_value);
+  index_map(w, "options_theta_map", f.currency, options, r.options_theta);
   member(w, "options_theta", r.options_theta);
   member(w, "options_session_upl", r.options_session_upl);
   member(w, "options_session_rpl", r.options_session_rpl);
   member(w, "options_pl", r.options_session_upl);
+  index_map(w, "options_gamma_map", f.currency, options, r.options_gamma);
   member(w, "options_gamma", r.options_gamma);
   member(w, "options_delta", r.options_delta);
   if (summary) member(w, "margin_model", "segregated_sm");
@@ -729,6 +711,7 @@ void write_funds(W& w, const Funds& f, const AccountRisk& r, bool summary) {
   member(w, "futures_pl", r.futures_session_upl);
   member(w, "fee_balance", 0.0);
   member(w, "equity", f.equity);
+  index_map(w, "delta_total_map", f.currency, any, r.delta_total);
   member(w, "delta_total", r.delta_total);
   member(w, "currency", market::to_string(f.currency));
   if (summary) member(w, "cross_collateral_enabled", false);
@@ -740,24 +723,26 @@ void write_funds(W& w, const Funds& f, const AccountRisk& r, bool summary) {
 
 }  // namespace detail
 
-// private/get_account_summary's result (without `extended` and `limits`).
+// private/get_account_summary's result (without `extended` and `limits`): the funds and the
+// risk of the venue's snapshot, computed at one instant with the options' markets of its rows.
 template <codec::Writer W>
-void write_account_summary(W& w, const sim::AccountSnapshot& account,
-                           const AccountRisk& risk = {}) {
+void write_account_summary(W& w, const sim::AccountSnapshot& account) {
   const market::Summary& s = account.summary;
   detail::write_funds(w,
                       {account.currency, s.balance, s.equity, s.initial_margin,
                        s.maintenance_margin, s.available_funds, s.session_upl, s.session_rpl},
-                      risk, true);
+                      account.risk, true);
 }
 
-// The data of user.portfolio.{currency}.
+// The data of user.portfolio.{currency}: the event's funds and the risk the venue computed with
+// them (sim::Portfolio).
 template <codec::Writer W>
-void write_portfolio(W& w, const market::PortfolioUpdate& p, const AccountRisk& risk = {}) {
+void write_portfolio(W& w, const sim::Portfolio& portfolio) {
+  const market::PortfolioUpdate& p = portfolio.funds;
   detail::write_funds(w,
                       {p.currency, p.balance, p.equity, p.initial_margin, p.maintenance_margin,
                        p.available_funds, p.session_upl, p.session_rpl},
-                      risk, false);
+                      portfolio.risk, false);
 }
 
 // ---- Index and mark prices --------------------------------------------------------------------

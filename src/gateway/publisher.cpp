@@ -176,7 +176,7 @@ void Publisher::on_event(const sim::VenueEvent& event) {
           }
         } else if constexpr (std::is_same_v<T, sim::OwnedOrderUpdate>) {
           on_order_update(e);
-        } else if constexpr (std::is_same_v<T, market::PortfolioUpdate>) {
+        } else if constexpr (std::is_same_v<T, sim::Portfolio>) {
           on_portfolio(e);
         } else if constexpr (std::is_same_v<T, sim::SurfaceSnapshot>) {
           on_surface(e);
@@ -400,13 +400,15 @@ void Publisher::send_user_trade(const market::Trade& trade, bool taker,
   });
 }
 
-void Publisher::on_portfolio(const market::PortfolioUpdate& update) {
+void Publisher::on_portfolio(const sim::Portfolio& portfolio) {
   if (channels_.empty()) return;
+  const market::PortfolioUpdate& update = portfolio.funds;
   const std::string upper(market::to_string(update.currency));
   std::string lower = upper;
   for (char& c : lower) c = static_cast<char>(c | 0x20);
   const std::array<std::string, 2> names = {"user.portfolio." + upper, "user.portfolio." + lower};
-  to_account(update.account, names, [&](auto& w, bool) { write_portfolio(w, update); });
+  // The Greeks came with the event, from the venue (sim::Portfolio): nothing to price here.
+  to_account(update.account, names, [&](auto& w, bool) { write_portfolio(w, portfolio); });
 }
 
 // ---- the 100 ms window

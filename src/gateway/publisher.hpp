@@ -146,7 +146,7 @@ class Publisher {
   void send_user_trade(const market::Trade& trade, bool taker, const sim::OwnedOrderUpdate* order);
   void release_user_trades(const sim::OwnedOrderUpdate& update);
   void flush_user_trades();
-  void on_portfolio(const market::PortfolioUpdate& update);
+  void on_portfolio(const sim::Portfolio& portfolio);
   // Sends to `account`'s subscribers of each private channel named `prefix` + suffix.
   template <class WriteData>
   void to_account(market::AccountId account, std::span<const std::string> channels,

@@ -87,13 +87,22 @@ struct Writer {
             e.timestamp, e.account, e.instrument, e.size, e.average_price, e.mark_price,
             e.realized_pnl, e.floating_pnl, e.initial_margin);
   }
-  void operator()(const market::PortfolioUpdate& e) const {
+  void operator()(const Portfolio& p) const {
+    const market::PortfolioUpdate& e = p.funds;
     appendf(out,
             "portfolio t=%" PRId64
             " acct=%u ccy=%d bal=%.17g eq=%.17g im=%.17g mm=%.17g "
             "avail=%.17g rpl=%.17g upl=%.17g fees=%.17g",
             e.timestamp, e.account, ccy(e.currency), e.balance, e.equity, e.initial_margin,
             e.maintenance_margin, e.available_funds, e.session_rpl, e.session_upl, e.fees);
+    const PortfolioRisk& r = p.risk;
+    appendf(out,
+            " delta=%.17g/%.17g options=%.17g/%.17g/%.17g/%.17g value=%.17g"
+            " by_kind_upl=%.17g/%.17g by_kind_rpl=%.17g/%.17g open=%u/%u",
+            r.delta_total, r.projected_delta_total, r.options_delta, r.options_gamma,
+            r.options_vega, r.options_theta, r.options_value, r.futures_session_upl,
+            r.options_session_upl, r.futures_session_rpl, r.options_session_rpl, r.open_futures,
+            r.open_options);
   }
   void operator()(const market::IndexPrice& e) const {
     appendf(out, "index t=%" PRId64 " ccy=%d px=%.17g", e.timestamp, ccy(e.currency), e.price);
@@ -166,7 +175,7 @@ struct Namer {
   std::string_view operator()(const market::Trade&) const { return "trade"; }
   std::string_view operator()(const OwnedBookChange&) const { return "book"; }
   std::string_view operator()(const market::PositionUpdate&) const { return "position"; }
-  std::string_view operator()(const market::PortfolioUpdate&) const { return "portfolio"; }
+  std::string_view operator()(const Portfolio&) const { return "portfolio"; }
   std::string_view operator()(const market::IndexPrice&) const { return "index"; }
   std::string_view operator()(const market::MarkPrice&) const { return "mark"; }
   std::string_view operator()(const Ticker&) const { return "ticker"; }

@@ -4,8 +4,9 @@
 //  - the matching engine's events (market/events.hpp), made self-contained: an engine event's
 //    string_view and span members point into the engine and die with on_event(), so the two
 //    events that have them travel as OwnedOrderUpdate (the label copied inline) and
-//    OwnedBookChange (the levels copied, inline up to four per side); Trade, PositionUpdate,
-//    PortfolioUpdate, IndexPrice, MarkPrice and Settlement are plain data and travel as they are;
+//    OwnedBookChange (the levels copied, inline up to four per side); the PortfolioUpdate travels
+//    as Portfolio, with the Greeks of the account's positions that the engine cannot know; Trade,
+//    PositionUpdate, IndexPrice, MarkPrice and Settlement are plain data and travel as they are;
 //  - the simulator's own events, defined here (market/events.hpp is the engine's):
 //    Ticker, Block, Transfer, SurfaceSnapshot, InstrumentListed, InstrumentClosed, StreamGap.
 //
@@ -128,6 +129,28 @@ struct OwnedBookChange {
 
 // ---- The simulator's events -------------------------------------------------------------------
 
+// What Deribit's account summary and user.portfolio sum over an account's positions in one
+// currency, beyond the engine's funds (sim/portfolio.hpp: add_position_risk). Coin unless
+// said otherwise; the options' Greeks in Deribit's units (ticker Greeks times the size).
+struct PortfolioRisk {
+  // Futures' size in coin + options' size × (delta − mark price): Deribit's "net transaction
+  // delta" of an option, whose premium is paid in coin (equity + delta_total is the account's
+  // exposure to the index).
+  double delta_total = 0;
+  double projected_delta_total = 0;  // delta_total without the positions of the closest expiry
+  double options_delta = 0;          // Σ size × delta
+  double options_gamma = 0;          // Σ size × gamma (per USD)
+  double options_vega = 0;           // Σ size × vega (USD per vol point)
+  double options_theta = 0;          // Σ size × theta (USD per day)
+  double options_value = 0;          // Σ size × mark price
+  double futures_session_upl = 0;    // floating PnL of the futures' positions
+  double futures_session_rpl = 0;    // realised this session
+  double options_session_upl = 0;
+  double options_session_rpl = 0;
+  std::uint32_t open_futures = 0;  // positions with a size, by kind
+  std::uint32_t open_options = 0;
+};
+
 // Deribit's ticker Greeks: delta, gamma per 1 USD, vega USD per vol point, theta USD per day,
 // rho USD per 1 % (pricing/deribit.hpp).
 struct TickerGreeks {
@@ -246,6 +269,14 @@ struct InstrumentClosed {
   InstrumentId instrument = 0;
 };
 
+// An account's funds changed (the engine's PortfolioUpdate: fills, deposits, funding,
+// settlement), with the risk of its positions in that currency at the same instant, from the
+// options' markets as get_account would report them then.
+struct Portfolio {
+  market::PortfolioUpdate funds;
+  PortfolioRisk risk;
+};
+
 // `dropped` events were not delivered to this consumer because its queue stayed full (see
 // Venue): its books must be re-snapshotted. Only ever seen by a consumer that fell behind.
 struct StreamGap {
@@ -253,9 +284,13 @@ struct StreamGap {
 };
 
 using VenueEvent = std::variant<OwnedOrderUpdate, market::Trade, OwnedBookChange,
-                                market::PositionUpdate, market::PortfolioUpdate, market::IndexPrice,
+                                market::PositionUpdate, Portfolio, market::IndexPrice,
                                 market::MarkPrice, Ticker, Block, Transfer, SurfaceSnapshot,
                                 InstrumentListed, InstrumentClosed, StreamGap, market::Settlement>;
+
+// Every queued event is as large as the largest kind: the risk a portfolio carries must not
+// make all of them larger.
+static_assert(sizeof(Portfolio) <= sizeof(Ticker), "Portfolio would grow every VenueEvent");
 
 // Receives the simulator's events in order (the Venue pushes them into its queues).
 class VenueSink {

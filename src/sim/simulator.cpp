@@ -335,6 +335,58 @@ std::optional<Ticker> Simulator::ticker(InstrumentId id) const {
                      s->open_interest, now_ms());
 }
 
+std::optional<OptionMarket> Simulator::option_market(InstrumentId id) const {
+  const InstrumentState* s = state(id);
+  if (s == nullptr || !s->active || s->instrument->kind != market::Kind::option) {
+    return std::nullopt;
+  }
+  const CurrencyState* cs = currency_state(s->instrument->currency);
+  if (cs == nullptr) return std::nullopt;
+  const TickerInputs in = ticker_inputs(*cs, *s);
+  const MarkAndGreeks value = mark_and_greeks(*s->instrument, *engine_->book(id), in);
+  return OptionMarket{id, value.mark_iv, in.forward, value.greeks};
+}
+
+TimestampMs Simulator::closest_expiry(Currency c) const {
+  const CurrencyState* cs = currency_state(c);
+  if (cs == nullptr) return 0;
+  TimestampMs first = cs->option_expiries.empty() ? 0 : cs->option_expiries.front();
+  for (const auto& [expiry, id] : cs->futures) {
+    if (first == 0 || expiry < first) first = expiry;
+  }
+  return first;
+}
+
+PortfolioRisk Simulator::account_positions(AccountId account, Currency currency,
+                                           std::vector<PositionSnapshot>& positions,
+                                           std::vector<OptionMarket>& option_markets) const {
+  positions.clear();
+  option_markets.clear();
+  PortfolioRisk risk;
+  const market::Account* a = engine_->account(account);
+  if (a == nullptr) return risk;
+  const TimestampMs first = closest_expiry(currency);
+  for (const market::Position& p : a->positions) {
+    if (p.contract == nullptr || p.contract->currency != currency) continue;
+    positions.push_back({p.instrument, p.size, p.average_price(), market::mark_or_average(p),
+                         market::floating_pnl(p), p.realized});
+    const market::Instrument* instrument = registry_.find(p.instrument);
+    if (instrument == nullptr) continue;
+    const TickerGreeks* greeks = nullptr;
+    if (p.size != 0 && instrument->kind == market::Kind::option) {
+      // The option's market now: a handful of Black-76 evaluations (an IV solve when the mark
+      // is clamped into the book); accounts hold few positions.
+      if (const std::optional<OptionMarket> m = option_market(p.instrument)) {
+        option_markets.push_back(*m);
+        greeks = &option_markets.back().greeks;
+      }
+    }
+    const bool expires_first = !instrument->perpetual && instrument->expiration_ms == first;
+    add_position_risk(risk, *instrument, positions.back(), greeks, expires_first);
+  }
+  return risk;
+}
+
 void Simulator::publish_tickers() {
   for (auto& cs : currencies_) {
     for (InstrumentId id : cs->instruments) {
@@ -571,9 +623,20 @@ void Simulator::handle(const market::PositionUpdate& e) {
   emit<market::PositionUpdate>(e);
 }
 
+// The engine knows balances and margins but not Greeks, which need the options' markets: they
+// are computed here, where the books and the model are, and travel in the event. The
+// alternative, a publisher that mirrors every account's positions and prices them from the
+// last tickers it saw, would cost a map update per PositionUpdate, lose the mirror on a
+// StreamGap, and lag the model by up to a ticker interval; here the cost is paid only on
+// portfolio changes of published accounts (fills, deposits, funding, settlement: rare next to
+// book and ticker traffic), a few Black-76 evaluations per open option, no allocation once the
+// scratch vectors have grown, and the figures are those get_account_summary would answer at
+// this point of the stream.
 void Simulator::handle(const market::PortfolioUpdate& e) {
   if (is_sim_account(e.account) && !config_.publish_sim_accounts) return;
-  emit<market::PortfolioUpdate>(e);
+  const PortfolioRisk risk =
+      account_positions(e.account, e.currency, portfolio_positions_, portfolio_markets_);
+  emit<Portfolio>(Portfolio{e, risk});
 }
 
 void Simulator::handle(const market::IndexPrice& e) {

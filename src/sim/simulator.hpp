@@ -38,6 +38,7 @@
 #include "sim/index_process.hpp"
 #include "sim/market_maker.hpp"
 #include "sim/noise_traders.hpp"
+#include "sim/portfolio.hpp"
 #include "sim/sim_events.hpp"
 #include "sim/surface_model.hpp"
 #include "sim/ticker.hpp"
@@ -82,6 +83,18 @@ class Simulator final : private market::EventSink {
   bool active(InstrumentId id) const;
   // The ticker of an active instrument as of now (what the next ticker batch would publish).
   std::optional<Ticker> ticker(InstrumentId id) const;
+  // An active option's market as of now: the mark IV, forward and Greeks its ticker would
+  // publish, without the ticker's bid/ask IVs and statistics. nullopt for anything else.
+  std::optional<OptionMarket> option_market(InstrumentId id) const;
+  // The closest expiry (Unix ms) of the currency's active futures and options (not the
+  // perpetual's); 0 when none.
+  TimestampMs closest_expiry(Currency c) const;
+  // An account's positions in `currency` as of now (flat ones included), the markets of its
+  // open options whose instrument is active, and their risk. Clears and refills the vectors, so
+  // that a caller that keeps them allocates nothing once they are large enough.
+  PortfolioRisk account_positions(AccountId account, Currency currency,
+                                  std::vector<PositionSnapshot>& positions,
+                                  std::vector<OptionMarket>& option_markets) const;
   bool has_currency(Currency c) const;
   double index_price(Currency c) const;  // as last published
   double forward(Currency c, TimestampMs expiry) const;
@@ -202,6 +215,9 @@ class Simulator final : private market::EventSink {
   std::int64_t now_us_ = 0;
   bool open_ = false;
   Counters counters_;
+  // Scratch of the Portfolio events (account_positions).
+  std::vector<PositionSnapshot> portfolio_positions_;
+  std::vector<OptionMarket> portfolio_markets_;
 };
 
 }  // namespace gw::sim

@@ -63,6 +63,32 @@ TickerStats TradeStats::stats(TimestampMs now) const {
   return s;
 }
 
+MarkAndGreeks mark_and_greeks(const market::Instrument& instrument, const market::Book& book,
+                              const TickerInputs& in) {
+  MarkAndGreeks out;
+  double mark = in.fair;
+  if (!book.empty(market::Side::buy)) {
+    mark = std::max(mark, instrument.to_price(book.level(market::Side::buy, 0).price));
+  }
+  if (!book.empty(market::Side::sell)) {
+    mark = std::min(mark, instrument.to_price(book.level(market::Side::sell, 0).price));
+  }
+  out.mark_price = mark;
+  if (instrument.kind != market::Kind::option) return out;
+  const pricing::OptionType type = pricing_type(instrument.option_type);
+  // The model's own price needs no solve; a clamped mark does.
+  double mark_iv =
+      mark == in.fair ? in.model_vol * 100 : iv_percent(type, mark, in, instrument.strike);
+  if (!(mark_iv > 0)) mark_iv = in.model_vol * 100;
+  out.mark_iv = mark_iv;
+  if (in.years > 0 && in.forward > 0) {
+    const pricing::DeribitGreeks g =
+        pricing::deribit_greeks(type, in.forward, instrument.strike, in.years, mark_iv / 100);
+    out.greeks = {g.delta, g.gamma, g.vega, g.theta, g.rho};
+  }
+  return out;
+}
+
 Ticker make_ticker(const market::Instrument& instrument, const market::Book& book,
                    const TickerInputs& in, const TradeStats& stats, Lots open_interest,
                    TimestampMs now) {
@@ -85,10 +111,8 @@ Ticker make_ticker(const market::Instrument& instrument, const market::Book& boo
   }
   const double bid = instrument.to_price(t.best_bid_price);
   const double ask = instrument.to_price(t.best_ask_price);
-  double mark = in.fair;
-  if (has_bid) mark = std::max(mark, bid);
-  if (has_ask) mark = std::min(mark, ask);
-  t.mark_price = mark;
+  const MarkAndGreeks value = mark_and_greeks(instrument, book, in);
+  t.mark_price = value.mark_price;
   t.index_price = in.index;
   t.estimated_delivery_price = in.index;
   t.last_price = stats.last_price();
@@ -102,15 +126,8 @@ Ticker make_ticker(const market::Instrument& instrument, const market::Book& boo
     t.underlying_future = in.underlying_future;
     t.bid_iv = has_bid ? iv_percent(type, bid, in, k) : 0;
     t.ask_iv = has_ask ? iv_percent(type, ask, in, k) : 0;
-    // The model's own price needs no solve; a clamped mark does.
-    double mark_iv = mark == in.fair ? in.model_vol * 100 : iv_percent(type, mark, in, k);
-    if (!(mark_iv > 0)) mark_iv = in.model_vol * 100;
-    t.mark_iv = mark_iv;
-    if (in.years > 0 && in.forward > 0) {
-      const pricing::DeribitGreeks g =
-          pricing::deribit_greeks(type, in.forward, k, in.years, mark_iv / 100);
-      t.greeks = {g.delta, g.gamma, g.vega, g.theta, g.rho};
-    }
+    t.mark_iv = value.mark_iv;
+    t.greeks = value.greeks;
   } else if (instrument.perpetual) {
     t.current_funding = in.current_funding;
     t.funding_8h = in.funding_8h;

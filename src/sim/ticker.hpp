@@ -61,6 +61,17 @@ struct TickerInputs {
   double interest_value = 0;
 };
 
+// What a ticker says of an instrument's value: the mark, and for options its IV (percent) and
+// Greeks. make_ticker publishes exactly these; alone they cost no bid/ask IV solve and no
+// statistics (the Greeks of an account's options, sim/portfolio.hpp).
+struct MarkAndGreeks {
+  double mark_price = 0;
+  double mark_iv = 0;
+  TickerGreeks greeks;
+};
+MarkAndGreeks mark_and_greeks(const market::Instrument& instrument, const market::Book& book,
+                              const TickerInputs& in);
+
 Ticker make_ticker(const market::Instrument& instrument, const market::Book& book,
                    const TickerInputs& in, const TradeStats& stats, Lots open_interest,
                    TimestampMs now);

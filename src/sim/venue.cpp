@@ -192,16 +192,8 @@ struct Venue::Executor {
     if (a == nullptr || is_sim_account(id)) return s;
     s.found = true;
     s.summary = sim.engine().summary(id, currency);
-    for (const market::Position& p : a->positions) {
-      if (p.contract == nullptr || p.contract->currency != currency) continue;
-      s.positions.push_back({p.instrument, p.size, p.average_price(), market::mark_or_average(p),
-                             market::floating_pnl(p), p.realized});
-      if (p.size == 0 || p.contract->kind != market::Kind::option) continue;
-      // The option's ticker, computed now (its IV solves take microseconds; positions are few).
-      if (const std::optional<Ticker> t = sim.ticker(p.instrument)) {
-        s.option_markets.push_back({p.instrument, t->mark_iv, t->underlying_price, t->greeks});
-      }
-    }
+    // The same computation as the Portfolio events' (Simulator::handle), at this instant.
+    s.risk = sim.account_positions(id, currency, s.positions, s.option_markets);
     return s;
   }
 };

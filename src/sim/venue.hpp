@@ -38,6 +38,7 @@
 #include "market/spsc_queue.hpp"
 #include "sim/command_queue.hpp"
 #include "sim/config.hpp"
+#include "sim/portfolio.hpp"
 #include "sim/sim_events.hpp"
 #include "sim/trade_history.hpp"
 
@@ -65,25 +66,6 @@ struct BookSnapshot {
   std::optional<Ticker> ticker;  // computed now
 };
 
-struct PositionSnapshot {
-  InstrumentId instrument = 0;
-  Lots size = 0;
-  double average_price = 0;
-  double mark_price = 0;
-  double floating_pnl = 0;
-  double realized_pnl = 0;
-};
-
-// The market of an option an account holds, from the option's ticker computed at the snapshot
-// (what its next ticker would publish), so that Greeks and revaluations agree with the
-// positions.
-struct OptionMarket {
-  InstrumentId instrument = 0;
-  double mark_iv = 0;           // percent
-  double underlying_price = 0;  // the expiry's forward (USD)
-  TickerGreeks greeks;          // per contract
-};
-
 struct AccountSnapshot {
   bool found = false;  // false: no such account (nothing deposited or traded), or stopped
   TimestampMs timestamp = 0;
@@ -94,6 +76,7 @@ struct AccountSnapshot {
   std::vector<PositionSnapshot> positions;  // of `currency`, including flat ones
   // Of the open option positions whose instrument is active, in the positions' order.
   std::vector<OptionMarket> option_markets;
+  PortfolioRisk risk;  // of `positions`, with the Greeks of `option_markets`
 
   const OptionMarket* option_market(InstrumentId instrument) const {
     for (const OptionMarket& m : option_markets) {

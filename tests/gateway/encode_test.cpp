@@ -873,12 +873,15 @@ const std::vector<std::string> kPortfolioKeys = {"total_pl",
                                                  "projected_initial_margin",
                                                  "projected_delta_total",
                                                  "portfolio_margining_enabled",
+                                                 "options_vega_map",
                                                  "options_vega",
                                                  "options_value",
+                                                 "options_theta_map",
                                                  "options_theta",
                                                  "options_session_upl",
                                                  "options_session_rpl",
                                                  "options_pl",
+                                                 "options_gamma_map",
                                                  "options_gamma",
                                                  "options_delta",
                                                  "margin_balance",
@@ -889,11 +892,20 @@ const std::vector<std::string> kPortfolioKeys = {"total_pl",
                                                  "futures_pl",
                                                  "fee_balance",
                                                  "equity",
+                                                 "delta_total_map",
                                                  "delta_total",
                                                  "currency",
                                                  "balance",
                                                  "available_withdrawal_funds",
                                                  "available_funds"};
+
+// A per-index map member: {"btc_usd": value} as (name, value) pairs.
+std::vector<std::pair<std::string, double>> map_of(element e) {
+  std::vector<std::pair<std::string, double>> out;
+  const simdjson::dom::object object = e.get_object().value_unsafe();
+  for (auto field : object) out.emplace_back(std::string(field.key), number(field.value));
+  return out;
+}
 
 TEST(EncodeAccount, SummaryWithPositionRisk) {
   const Instrument perp = listed(market::perpetual_name(Currency::BTC), 1);
@@ -905,24 +917,22 @@ TEST(EncodeAccount, SummaryWithPositionRisk) {
   account.positions = {{perp.id, 100, 50000, 50000, 0.02, -0.01},
                        {option.id, -20, 0.05, 0.04, 0.1, -0.01}};
   const sim::TickerGreeks greeks{0.3, 0.00001, 100, -20, 50};
-  const AccountRisk risk = account_risk(
-      account,
-      [&](market::InstrumentId id) -> const Instrument* {
-        return id == perp.id ? &perp : id == option.id ? &option : nullptr;
-      },
-      [&](market::InstrumentId id) -> const sim::TickerGreeks* {
-        return id == option.id ? &greeks : nullptr;
-      });
+  sim::add_position_risk(account.risk, perp, account.positions[0], nullptr, false);
+  sim::add_position_risk(account.risk, option, account.positions[1], &greeks, true);
+  const sim::PortfolioRisk& risk = account.risk;
   EXPECT_DOUBLE_EQ(risk.options_delta, -0.6);
-  EXPECT_DOUBLE_EQ(risk.delta_total, 1000.0 / 50000 - 0.6);
+  // Options count with their net transaction delta: delta − mark, times the size.
+  EXPECT_DOUBLE_EQ(risk.delta_total, 1000.0 / 50000 - 2 * (0.3 - 0.04));
+  EXPECT_DOUBLE_EQ(risk.projected_delta_total, 1000.0 / 50000);  // the option expires first
   EXPECT_DOUBLE_EQ(risk.options_value, -0.08);
   EXPECT_DOUBLE_EQ(risk.options_vega, -200);
+  EXPECT_DOUBLE_EQ(risk.options_theta, 40);
   EXPECT_DOUBLE_EQ(risk.futures_session_upl, 0.02);
   EXPECT_DOUBLE_EQ(risk.options_session_upl, 0.1);
 
-  const Doc doc(encode([&](auto& w) { write_account_summary(w, account, risk); }));
+  const Doc doc(encode([&](auto& w) { write_account_summary(w, account); }));
   std::vector<std::string> keys = kPortfolioKeys;
-  keys.insert(keys.begin() + 15, "margin_model");
+  keys.insert(keys.begin() + 18, "margin_model");
   keys.insert(keys.end() - 3, "cross_collateral_enabled");
   EXPECT_EQ(keys_of(doc.root), keys);
   EXPECT_EQ(std::string_view(doc["currency"].get_string().value_unsafe()), "BTC");
@@ -935,12 +945,55 @@ TEST(EncodeAccount, SummaryWithPositionRisk) {
   EXPECT_EQ(number(doc["total_pl"]), 0.12);
   EXPECT_EQ(number(doc["futures_pl"]), 0.02);
   EXPECT_EQ(number(doc["options_pl"]), 0.1);
-  EXPECT_DOUBLE_EQ(number(doc["delta_total"]), risk.delta_total);
+  EXPECT_EQ(number(doc["delta_total"]), risk.delta_total);
+  EXPECT_EQ(number(doc["projected_delta_total"]), risk.projected_delta_total);
+  EXPECT_EQ(number(doc["options_delta"]), risk.options_delta);
+  EXPECT_EQ(number(doc["options_gamma"]), risk.options_gamma);
+  EXPECT_EQ(number(doc["options_theta"]), risk.options_theta);
+  using Map = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(map_of(doc["delta_total_map"]), (Map{{"btc_usd", risk.delta_total}}));
+  EXPECT_EQ(map_of(doc["options_gamma_map"]), (Map{{"btc_usd", risk.options_gamma}}));
+  EXPECT_EQ(map_of(doc["options_vega_map"]), (Map{{"btc_usd", risk.options_vega}}));
+  EXPECT_EQ(map_of(doc["options_theta_map"]), (Map{{"btc_usd", risk.options_theta}}));
   EXPECT_FALSE(doc["portfolio_margining_enabled"].get_bool().value_unsafe());
 }
 
+// docs/PROTOCOL.md's example: a short perpetual and 1.5 of a call of a later expiry than the
+// closest one.
+TEST(EncodeAccount, SummaryIsTheDocumentedExample) {
+  const Instrument perp = listed(market::perpetual_name(Currency::BTC), 1);
+  const Instrument option = btc_option(2026y / 3 / 27d, 70000, OptionType::call, 2);
+  sim::AccountSnapshot account;
+  account.found = true;
+  account.currency = Currency::BTC;
+  account.summary = {10.0, 10.0753, 0.0315, 0.0155, 10.0438, 0.00345, 0.0012, 0};
+  account.positions = {{perp.id, -100, 65000, 65012.34, -2.9e-06, 0.0012},
+                       {option.id, 15, 0.05, 0.0523, 0.00345, 0}};
+  const sim::TickerGreeks greeks{0.4521, 2e-05, 150.2, -40.1, 12};
+  sim::add_position_risk(account.risk, perp, account.positions[0], nullptr, false);
+  sim::add_position_risk(account.risk, option, account.positions[1], &greeks, false);
+  expect_same(
+      encode([&](auto& w) { write_account_summary(w, account); }),
+      R"({"total_pl":0.00345,"session_upl":0.00345,"session_rpl":0.0012,)"
+      R"("projected_maintenance_margin":0.0155,"projected_initial_margin":0.0315,)"
+      R"("projected_delta_total":0.5843183047710635,"portfolio_margining_enabled":false,)"
+      R"("options_vega_map":{"btc_usd":225.29999999999998},"options_vega":225.29999999999998,)"
+      R"("options_value":0.07844999999999999,"options_theta_map":{"btc_usd":-60.150000000000006},)"
+      R"("options_theta":-60.150000000000006,"options_session_upl":0.00345,)"
+      R"("options_session_rpl":0.0,"options_pl":0.00345,)"
+      R"("options_gamma_map":{"btc_usd":3.0000000000000004e-05},)"
+      R"("options_gamma":3.0000000000000004e-05,"options_delta":0.67815,)"
+      R"("margin_model":"segregated_sm","margin_balance":10.0753,"maintenance_margin":0.0155,)"
+      R"("initial_margin":0.0315,"futures_session_upl":-2.9e-06,"futures_session_rpl":0.0012,)"
+      R"("futures_pl":-2.9e-06,"fee_balance":0.0,"equity":10.0753,)"
+      R"("delta_total_map":{"btc_usd":0.5843183047710635},"delta_total":0.5843183047710635,)"
+      R"("currency":"BTC","cross_collateral_enabled":false,"balance":10.0,)"
+      R"("available_withdrawal_funds":9.9685,"available_funds":10.0438})");
+}
+
 TEST(EncodeAccount, PortfolioNotification) {
-  market::PortfolioUpdate p;
+  sim::Portfolio portfolio;
+  market::PortfolioUpdate& p = portfolio.funds;
   p.currency = Currency::ETH;
   p.balance = 1.0;
   p.equity = 0.9;  // an unrealised loss: withdrawable is limited by equity
@@ -948,11 +1001,26 @@ TEST(EncodeAccount, PortfolioNotification) {
   p.maintenance_margin = 0.1;
   p.available_funds = 0.7;
   p.session_upl = -0.1;
-  const Doc doc(encode([&](auto& w) { write_portfolio(w, p); }));
+  // A perpetual only: the delta map has the index, the options' maps are empty.
+  portfolio.risk.delta_total = -0.25;
+  portfolio.risk.projected_delta_total = -0.25;
+  portfolio.risk.open_futures = 1;
+  const Doc doc(encode([&](auto& w) { write_portfolio(w, portfolio); }));
   EXPECT_EQ(keys_of(doc.root), kPortfolioKeys);
   EXPECT_EQ(std::string_view(doc["currency"].get_string().value_unsafe()), "ETH");
   EXPECT_DOUBLE_EQ(number(doc["available_withdrawal_funds"]), 0.7);
-  EXPECT_EQ(number(doc["delta_total"]), 0);
+  EXPECT_EQ(number(doc["delta_total"]), -0.25);
+  EXPECT_EQ(number(doc["projected_delta_total"]), -0.25);
+  using Map = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(map_of(doc["delta_total_map"]), (Map{{"eth_usd", -0.25}}));
+  EXPECT_EQ(map_of(doc["options_gamma_map"]), Map{});
+  EXPECT_EQ(map_of(doc["options_vega_map"]), Map{});
+  EXPECT_EQ(map_of(doc["options_theta_map"]), Map{});
+  // Nothing held: every map is empty.
+  portfolio.risk = {};
+  const Doc flat(encode([&](auto& w) { write_portfolio(w, portfolio); }));
+  EXPECT_EQ(map_of(flat["delta_total_map"]), Map{});
+  EXPECT_EQ(number(flat["delta_total"]), 0);
 }
 
 // ---- Index and mark prices --------------------------------------------------------------------

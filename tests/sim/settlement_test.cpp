@@ -130,9 +130,9 @@ TEST(SimulatorSettlement, ExpiringPositionsSettleAtTheIndex) {
     if (const auto* p = std::get_if<market::PositionUpdate>(&e); p && p->account == kUser) {
       positions[p->instrument] = *p;
     }
-    if (const auto* p = std::get_if<market::PortfolioUpdate>(&e); p && p->account == kUser) {
+    if (const auto* p = std::get_if<Portfolio>(&e); p && p->funds.account == kUser) {
       portfolio_after = portfolio_after || !mine.empty();
-      last_portfolio_balance = p->balance;
+      last_portfolio_balance = p->funds.balance;
     }
   }
   ASSERT_EQ(mine.size(), 3u);
@@ -215,8 +215,8 @@ TEST(SimulatorFunding, BookedToPerpetualPositionsEveryMinute) {
   int samples = 0;
   for (std::size_t i = first; i < sink.events.size(); ++i) {
     const VenueEvent& e = sink.events[i];
-    if (const auto* p = std::get_if<market::PortfolioUpdate>(&e); p && p->account == kUser) {
-      bookings.push_back(p->timestamp);
+    if (const auto* p = std::get_if<Portfolio>(&e); p && p->funds.account == kUser) {
+      bookings.push_back(p->funds.timestamp);
     }
     if (const auto* t = std::get_if<Ticker>(&e);
         t && t->instrument == perp && t->timestamp <= last_booking) {

@@ -315,7 +315,7 @@ TEST(SimulatorEvents, SimulatedAccountsAreNotPublishedByDefault) {
   for (const VenueEvent& e : sink.events) {
     EXPECT_FALSE(std::holds_alternative<OwnedOrderUpdate>(e));
     EXPECT_FALSE(std::holds_alternative<market::PositionUpdate>(e));
-    EXPECT_FALSE(std::holds_alternative<market::PortfolioUpdate>(e));
+    EXPECT_FALSE(std::holds_alternative<Portfolio>(e));
   }
   // A user's are.
   ASSERT_TRUE(sim.deposit(7, Currency::BTC, 10));

@@ -230,7 +230,8 @@ TEST(Venue, CommandsFromTwoThreadsAndTheEventStream) {
 }
 
 // get_account's answer carries each open option's ticker computed at the snapshot's instant:
-// its Greeks are deribit_greeks at its mark IV on its forward with the years left then.
+// its Greeks are deribit_greeks at its mark IV on its forward with the years left then, and
+// the snapshot's risk sums them over the positions.
 TEST(Venue, AccountSnapshotCarriesTheOpenOptionsTickers) {
   Venue venue(testing::small_config(2));
   Venue::Consumer& consumer = venue.add_consumer();
@@ -282,6 +283,22 @@ TEST(Venue, AccountSnapshotCarriesTheOpenOptionsTickers) {
   EXPECT_DOUBLE_EQ(m->greeks.vega, g.vega);
   EXPECT_DOUBLE_EQ(m->greeks.theta, g.theta);
   EXPECT_GT(m->greeks.delta, 0);
+  // Its risk is the rows' with those Greeks: 0.5 BTC of the call, 100 USD of the perpetual.
+  double option_mark = 0, perp_mark = 0;
+  for (const PositionSnapshot& p : a.positions) {
+    if (p.instrument == option->id) option_mark = p.mark_price;
+    if (p.instrument == perp) perp_mark = p.mark_price;
+  }
+  ASSERT_GT(option_mark, 0);
+  ASSERT_GT(perp_mark, 0);
+  EXPECT_DOUBLE_EQ(a.risk.options_delta, 0.5 * m->greeks.delta);
+  EXPECT_DOUBLE_EQ(a.risk.options_gamma, 0.5 * m->greeks.gamma);
+  EXPECT_DOUBLE_EQ(a.risk.options_vega, 0.5 * m->greeks.vega);
+  EXPECT_DOUBLE_EQ(a.risk.options_theta, 0.5 * m->greeks.theta);
+  EXPECT_DOUBLE_EQ(a.risk.options_value, 0.5 * option_mark);
+  EXPECT_DOUBLE_EQ(a.risk.delta_total, 100 / perp_mark + 0.5 * (m->greeks.delta - option_mark));
+  EXPECT_EQ(a.risk.open_options, 1u);
+  EXPECT_EQ(a.risk.open_futures, 1u);
 }
 
 TEST(Venue, RealTimePacing) {
