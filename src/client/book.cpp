@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 
 #include "greekwire/value.hpp"
 #include "market/checksum.hpp"
@@ -163,14 +164,18 @@ void Book::load_snapshot(const BookUpdate& update) {
   unverified_checksum_.reset();
 }
 
-bool Book::apply_levels(std::vector<Level>& side, const std::vector<LevelChange>& changes,
-                        bool descending) {
+namespace {
+
+// Applies one side's changes to levels stored worst first: `Worse(a, b)` is true when price a
+// is worse than price b (bids: lower, asks: higher). A template, so that the comparison is
+// inlined in the binary search instead of branching on the side for every probe.
+template <class Worse>
+bool apply_side(std::vector<Level>& side, const std::vector<LevelChange>& changes) {
+  const Worse worse;
   for (const LevelChange& change : changes) {
-    // The first level not worse than the price (storage is worst first).
     const auto it = std::lower_bound(
-        side.begin(), side.end(), change.price, [descending](const Level& level, double price) {
-          return descending ? level.price > price : level.price < price;
-        });
+        side.begin(), side.end(), change.price,
+        [&worse](const Level& level, double price) { return worse(level.price, price); });
     const bool exists = it != side.end() && it->price == change.price;
     switch (change.action) {
       case LevelAction::added:
@@ -188,6 +193,14 @@ bool Book::apply_levels(std::vector<Level>& side, const std::vector<LevelChange>
     }
   }
   return true;
+}
+
+}  // namespace
+
+bool Book::apply_levels(std::vector<Level>& side, const std::vector<LevelChange>& changes,
+                        bool descending) {
+  return descending ? apply_side<std::greater<double>>(side, changes)
+                    : apply_side<std::less<double>>(side, changes);
 }
 
 std::uint32_t Book::checksum() const {
