@@ -1,4 +1,4 @@
-// JSON (simdjson DOM) and MessagePack (msgpack-cxx, strings referenced in place) decoding of
+// JSON (simdjson DOM) and MessagePack (MsgpackTree, strings referenced in place) decoding of
 // Deribit's responses and notifications. Both parsers keep their buffers between messages:
 // after the first few frames decoding allocates nothing (a Value is built only when asked).
 #include "client/decoder.hpp"
@@ -87,11 +87,6 @@ bool dispatch(const Node& root, MessageSink& sink, std::string& error) {
   return false;
 }
 
-// Strings stay in the frame (valid during decode) instead of being copied into the zone.
-bool reference_strings(msgpack::type::object_type, std::size_t, void*) {
-  return true;
-}
-
 class TreeDecoder final : public Decoder {
  public:
   bool decode(std::span<const std::uint8_t> frame, bool binary, MessageSink& sink,
@@ -116,32 +111,13 @@ class TreeDecoder final : public Decoder {
   }
 
   bool decode_msgpack(std::span<const std::uint8_t> frame, MessageSink& sink, std::string& error) {
-    zone_.clear();
-    std::size_t offset = 0;
-    msgpack::object root;
-    try {
-      root = msgpack::unpack(zone_, reinterpret_cast<const char*>(frame.data()), frame.size(),
-                             offset, reference_strings, nullptr, limits());
-    } catch (const std::exception& e) {
-      error = std::string("invalid MessagePack from the server: ") + e.what();
-      return false;
-    }
-    if (offset != frame.size()) {
-      error = "invalid MessagePack from the server: bytes after the message";
-      return false;
-    }
-    return dispatch(MsgpackNode{&root}, sink, error);
-  }
-
-  static msgpack::unpack_limit limits() {
-    // Sizes are bounded by the frame; nesting is what could exhaust the stack.
-    constexpr std::size_t kMax = 0xffffffff;
-    return msgpack::unpack_limit(kMax, kMax, kMax, kMax, kMax, 64);
+    if (!msgpack_.parse(frame, error)) return false;
+    return dispatch(MsgpackNode{&msgpack_, msgpack_.root()}, sink, error);
   }
 
   simdjson::dom::parser parser_;
   std::string padded_;
-  msgpack::zone zone_{64 * 1024};
+  MsgpackTree msgpack_;
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 // One read-only view over a decoded message tree, whatever the encoding: JsonNode over a
-// simdjson DOM element, MsgpackNode over a msgpack-cxx object. The code that reads messages
+// simdjson DOM element, MsgpackNode over a MsgpackTree node. The code that reads messages
 // (to_value, read_book_update) is written once, as templates over the node type.
 //
 // Nodes are cheap handles into the decoder's buffers: valid until the next message is decoded.
@@ -7,11 +7,12 @@
 
 #include <simdjson.h>
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
-#include "client/msgpack_unpack.hpp"
+#include "client/msgpack_tree.hpp"
 #include "greekwire/book.hpp"
 #include "greekwire/value.hpp"
 
@@ -96,73 +97,76 @@ struct JsonNode {
 };
 
 struct MsgpackNode {
-  const msgpack::object* o;
+  const MsgpackTree* tree;
+  std::uint32_t index;
 
+  const MsgpackTree::Node& n() const { return tree->node(index); }
   NodeType type() const {
-    switch (o->type) {
-      case msgpack::type::NIL:
+    switch (n().type) {
+      case MsgpackTree::Type::nil:
         return NodeType::null;
-      case msgpack::type::BOOLEAN:
+      case MsgpackTree::Type::boolean:
         return NodeType::boolean;
-      case msgpack::type::POSITIVE_INTEGER:
-        return o->via.u64 > static_cast<std::uint64_t>(INT64_MAX) ? NodeType::uint64
-                                                                  : NodeType::int64;
-      case msgpack::type::NEGATIVE_INTEGER:
+      case MsgpackTree::Type::int64:
         return NodeType::int64;
-      case msgpack::type::FLOAT32:
-      case msgpack::type::FLOAT64:
+      case MsgpackTree::Type::uint64:
+        return NodeType::uint64;
+      case MsgpackTree::Type::real:
         return NodeType::real;
-      case msgpack::type::STR:
+      case MsgpackTree::Type::string:
         return NodeType::string;
-      case msgpack::type::ARRAY:
+      case MsgpackTree::Type::array:
         return NodeType::array;
-      case msgpack::type::MAP:
+      case MsgpackTree::Type::map:
         return NodeType::object;
-      default:
-        return NodeType::other;  // bin, ext: not in Deribit's messages
+      case MsgpackTree::Type::other:
+        break;
     }
+    return NodeType::other;  // bin, ext: not in Deribit's messages
   }
-  bool get_bool() const { return o->via.boolean; }
-  std::int64_t get_int64() const {
-    return o->type == msgpack::type::POSITIVE_INTEGER ? static_cast<std::int64_t>(o->via.u64)
-                                                      : o->via.i64;
-  }
-  std::uint64_t get_uint64() const { return o->via.u64; }
-  double get_real() const { return o->via.f64; }
-  std::string_view get_string() const { return {o->via.str.ptr, o->via.str.size}; }
+  bool get_bool() const { return n().v.boolean; }
+  std::int64_t get_int64() const { return n().v.int64; }
+  std::uint64_t get_uint64() const { return n().v.uint64; }
+  double get_real() const { return n().v.real; }
+  std::string_view get_string() const { return {n().v.string.data, n().v.string.size}; }
 
   std::optional<MsgpackNode> find(std::string_view key) const {
-    if (o->type != msgpack::type::MAP) return std::nullopt;
-    for (std::uint32_t i = 0; i < o->via.map.size; ++i) {
-      const msgpack::object_kv& kv = o->via.map.ptr[i];
-      if (kv.key.type == msgpack::type::STR &&
-          std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key)
-        return MsgpackNode{&kv.val};
-    }
-    return std::nullopt;
+    std::optional<MsgpackNode> found;
+    for_each_member([&](std::string_view k, const MsgpackNode& value) {
+      if (!found && k == key) found = value;
+    });
+    return found;
   }
   template <class F>
   void for_each_member(F&& f) const {
-    if (o->type != msgpack::type::MAP) return;
-    for (std::uint32_t i = 0; i < o->via.map.size; ++i) {
-      const msgpack::object_kv& kv = o->via.map.ptr[i];
-      if (kv.key.type != msgpack::type::STR) continue;  // Deribit's keys are strings
-      f(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size), MsgpackNode{&kv.val});
-    }
+    if (n().type != MsgpackTree::Type::map) return;
+    std::uint32_t at = index + 1;
+    for (std::uint32_t i = 0; i < n().count; ++i) {
+      const MsgpackNode key{tree, at};
+      const MsgpackNode value{tree, key.n().end};
+      at = value.n().end;
+      if (key.type() == NodeType::string) f(key.get_string(), value);  // Deribit's keys are
+    }                                                                  // strings
   }
   template <class F>
   void for_each_element(F&& f) const {
-    if (o->type != msgpack::type::ARRAY) return;
-    for (std::uint32_t i = 0; i < o->via.array.size; ++i) f(MsgpackNode{&o->via.array.ptr[i]});
+    if (n().type != MsgpackTree::Type::array) return;
+    std::uint32_t at = index + 1;
+    for (std::uint32_t i = 0; i < n().count; ++i) {
+      const MsgpackNode element{tree, at};
+      at = element.n().end;
+      f(element);
+    }
   }
   std::size_t size() const {
-    if (o->type == msgpack::type::ARRAY) return o->via.array.size;
-    if (o->type == msgpack::type::MAP) return o->via.map.size;
-    return 0;
+    const auto t = n().type;
+    return t == MsgpackTree::Type::array || t == MsgpackTree::Type::map ? n().count : 0;
   }
   std::optional<MsgpackNode> at(std::size_t i) const {
-    if (o->type != msgpack::type::ARRAY || i >= o->via.array.size) return std::nullopt;
-    return MsgpackNode{&o->via.array.ptr[i]};
+    if (n().type != MsgpackTree::Type::array || i >= n().count) return std::nullopt;
+    std::uint32_t position = index + 1;
+    for (std::size_t k = 0; k < i; ++k) position = tree->node(position).end;
+    return MsgpackNode{tree, position};
   }
 };
 
@@ -279,7 +283,9 @@ bool read_level(const Node& entry, greekwire::LevelChange& out) {
   if (!price || !amount) return false;
   const auto p = number_of(*price);
   const auto a = number_of(*amount);
-  if (!p || !a) return false;
+  // MessagePack can carry NaN and infinities, which no price is (and which would break the
+  // ordering of a side).
+  if (!p || !a || !std::isfinite(*p) || !std::isfinite(*a)) return false;
   out.price = *p;
   out.amount = *a;
   return true;
