@@ -113,12 +113,11 @@ void on_event(const TailConfig& config, TailState& state, const greekwire::Event
   }
 }
 
-greekwire::Handlers handlers_for(const TailConfig& config, TailState& state) {
+// Every notification as a {"channel","data"} line.
+greekwire::Handlers raw_lines(const TailConfig& config, TailState& state) {
   greekwire::Handlers handlers;
-  const std::uint64_t limit = config.count;
-  const bool book = config.book;
-  handlers.raw = [&state, limit, book](std::string_view channel, const greekwire::Value& data) {
-    if (book && greekwire::classify_channel(channel).kind == greekwire::ChannelKind::book) return;
+  handlers.raw = [&state, limit = config.count](std::string_view channel,
+                                                const greekwire::Value& data) {
     greekwire::Value line;
     line.set("channel", greekwire::Value(channel));
     line.set("data", data);
@@ -175,7 +174,8 @@ int run_tail(const TailConfig& config) {
       others.push_back(channel);
       continue;
     }
-    greekwire::Handlers handlers = handlers_for(config, state);
+    // No raw handler: the messages are not turned into trees just to be dropped.
+    greekwire::Handlers handlers;
     handlers.book = [&state, channel, limit = config.count](const greekwire::Book& book,
                                                             const greekwire::BookUpdate&) {
       print_line(top_of_book(book, channel));
@@ -189,7 +189,7 @@ int run_tail(const TailConfig& config) {
     }
   }
   if (!others.empty()) {
-    const auto subscribed = client.subscribe(others, handlers_for(config, state));
+    const auto subscribed = client.subscribe(others, raw_lines(config, state));
     if (!subscribed) {
       std::fprintf(stderr, "greekwire tail: subscribe: %s\n",
                    subscribed.error().describe().c_str());

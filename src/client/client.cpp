@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -134,8 +135,9 @@ Status Client::connect(double timeout_s) {
   const bool finished = impl_->cv.wait_for(lock, std::chrono::duration<double>(timeout_s),
                                            [this] { return impl_->connect_result.has_value(); });
   if (!finished) {
-    return make_error(ErrorKind::timeout,
-                      "not connected within " + std::to_string(timeout_s) + " s");
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", timeout_s);
+    return make_error(ErrorKind::timeout, "not connected within " + std::string(seconds) + " s");
   }
   return *impl_->connect_result;
 }

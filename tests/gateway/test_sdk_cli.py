@@ -4,8 +4,9 @@
 
 - call: the result pretty-printed (exit 0), JSON and msgpack alike; usage errors exit 2 (bad URL,
   params that are not a JSON object); connection failures exit 3 with a clear message (refused,
-  404 instead of 101 with the body); the server's errors exit 1 with the code and its meaning
-  (wrong credentials, unknown method); a private method with --auth works;
+  404 instead of 101 with the body, a TLS certificate from an unknown CA, named); the server's
+  errors exit 1 with the code and its meaning (wrong credentials, unknown method); a private
+  method with --auth works; wss:// with a trusted CA works;
 - tail: notifications as JSON lines, --count, SIGINT -> exit 0; --book prints the top of book,
   and when the server is killed and restarted on the same port it reconnects and prints each
   book's resync and recovery; --book without a book channel exits 2, a refused URL 3.
@@ -18,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -90,6 +92,34 @@ def call_connection_failures(server):
     assert rc == 3, (rc, err)
     assert "HTTP 404 Not Found instead of 101" in err, err
     assert "the WebSocket API is at /ws/api/v2" in err, err  # the body
+
+
+def call_over_tls():
+    """wss://: trusted (exit 0) and refused with the certificate named (exit 3)."""
+    pki = tempfile.mkdtemp(prefix="gw-sdk-pki-")
+    subprocess.run(["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tls",
+                                         "make_certs.sh"), pki],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    data_dir = tempfile.mkdtemp(prefix="gw-sdk-tls-")
+    proc = subprocess.Popen(
+        [harness.greekwire_binary(), "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir,
+         "--tls-cert", f"{pki}/server.pem", "--tls-key", f"{pki}/server.key"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=harness.child_env(),
+        preexec_fn=harness.die_with_parent, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on wss://"), line
+        url = line.split()[2]
+        threading.Thread(target=lambda: proc.stdout.read(), daemon=True).start()
+        rc, out, err = greekwire("call", url, "public/test", "--tls-ca", f"{pki}/ca.pem")
+        assert rc == 0 and "version" in json.loads(out), (rc, err)
+        rc, _, err = greekwire("call", url, "public/test", "--tls-ca", f"{pki}/rogue-ca.pem")
+        assert rc == 3, (rc, err)
+        assert "certificate verify failed" in err, err
+        assert "server certificate CN=localhost, issued by CN=greekwire test CA" in err, err
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def call_server_errors(server):
@@ -206,6 +236,7 @@ def main():
              lambda: call_connection_failures(server)),
             ("call: auth error and unknown method exit 1 with code and meaning",
              lambda: call_server_errors(server)),
+            ("call over wss://: trusted, and refused naming the certificate", call_over_tls),
             ("tail: JSON lines, --count", lambda: tail_lines(server)),
             ("tail: SIGINT -> exit 0", lambda: tail_interrupted(server)),
             ("tail: usage 2, refused 3, raw without auth 1",
