@@ -234,6 +234,22 @@ TEST(Connection, AnHttpStatusInsteadOf101ComesWithTheBody) {
   EXPECT_NE(status.error().message.find("HTTP 404"), std::string::npos) << status.error().message;
 }
 
+TEST(Connection, ExtraHeadersGoWithTheHandshake) {
+  ScriptedServer server;
+  server.required_authorization = "Bearer eyJhbGciOiJFZERTQSJ9.e30.c2ln";
+  server.on_request = [](Peer& peer, const Value& request) { peer.reply(request, Value("ok")); };
+  ConnectionOptions options = options_for(server.url());
+  Client refused(options);
+  const Status status = refused.connect();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().http_status, 401);
+  EXPECT_NE(status.error().body.find("a bearer token is required"), std::string::npos);
+  options.headers = {{"Authorization", "Bearer eyJhbGciOiJFZERTQSJ9.e30.c2ln"}};
+  Client client(options);
+  ASSERT_TRUE(client.connect());
+  EXPECT_TRUE(client.call("public/test").ok());
+}
+
 TEST(Connection, BadOptionsAreRefusedBeforeConnecting) {
   Client bad_url(options_for("http://127.0.0.1:1/ws"));
   EXPECT_EQ(bad_url.connect().error().kind, ErrorKind::invalid_argument);

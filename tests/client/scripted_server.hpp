@@ -116,8 +116,11 @@ class ScriptedServer : public ws::WebSocketHandler {
     options.listen = {"127.0.0.1", 0};
     options.socket.idle_timeout_s = 0;
     options.handshake.subprotocols = {"msgpack"};
-    options.on_upgrade = [](const http::Request& request, ws::WebSocket&) -> std::string {
+    options.on_upgrade = [this](const http::Request& request, ws::WebSocket&) -> std::string {
       if (request.path() != "/ws") return http::error_response(404, "the WebSocket API is at /ws");
+      if (!required_authorization.empty() &&
+          request.headers.get("Authorization") != std::string_view(required_authorization))
+        return http::error_response(401, "a bearer token is required");
       return {};
     };
     server_ = std::make_unique<ws::Server>(options, *this);
@@ -135,6 +138,7 @@ class ScriptedServer : public ws::WebSocketHandler {
 
   // Set before the client connects (read on the server thread).
   RequestHandler on_request;
+  std::string required_authorization;  // the handshake must carry this Authorization header
 
   // Everything the client sent, in order: (connection index, request).
   std::vector<std::pair<int, greekwire::Value>> requests() {
