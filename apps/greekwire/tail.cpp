@@ -79,8 +79,12 @@ struct TailState {
   std::atomic<bool> finished{false};
   std::atomic<int> exit_code{0};
 
-  void count_line(std::uint64_t limit) {
+  // Whether one more line may be printed (--count): the loop thread keeps receiving while the
+  // main thread wakes up to finish, and those lines must not show.
+  bool take_line(std::uint64_t limit) {
+    if (limit != 0 && lines >= limit) return false;
     if (++lines == limit) finished = true;
+    return true;
   }
   void fail(int code) {
     exit_code = code;
@@ -118,11 +122,11 @@ greekwire::Handlers raw_lines(const TailConfig& config, TailState& state) {
   greekwire::Handlers handlers;
   handlers.raw = [&state, limit = config.count](std::string_view channel,
                                                 const greekwire::Value& data) {
+    if (!state.take_line(limit)) return;
     greekwire::Value line;
     line.set("channel", greekwire::Value(channel));
     line.set("data", data);
     print_line(line.to_json());
-    state.count_line(limit);
   };
   return handlers;
 }
@@ -178,8 +182,7 @@ int run_tail(const TailConfig& config) {
     greekwire::Handlers handlers;
     handlers.book = [&state, channel, limit = config.count](const greekwire::Book& book,
                                                             const greekwire::BookUpdate&) {
-      print_line(top_of_book(book, channel));
-      state.count_line(limit);
+      if (state.take_line(limit)) print_line(top_of_book(book, channel));
     };
     const auto subscribed = client.subscribe({channel}, std::move(handlers));
     if (!subscribed) {
