@@ -218,6 +218,14 @@ Error connect_error(const gw::ws::ClientSocket& socket, std::string_view message
   return error;
 }
 
+Event resync_event(EventType type, std::string channel, ResyncReason reason) {
+  Event event;
+  event.type = type;
+  event.channel = std::move(channel);
+  event.reason = reason;
+  return event;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -323,6 +331,7 @@ struct Connection::Impl final : gw::client::MessageSink {
   void on_notification(std::string_view channel, const gw::client::NotificationData& data) override;
   void on_heartbeat(std::string_view type) override;
   void on_book(Subscription& sub, const gw::client::NotificationData& data);
+  bool report_snapshot(Subscription& sub, bool was_live);
   void deliver_typed(const Subscription& sub, const Handlers& handlers, const Value& data);
   void begin_resync(Subscription& sub, ResyncReason reason);
   void request_format(const std::string& instrument);
@@ -593,11 +602,7 @@ void Connection::Impl::mark_books_lost(ResyncReason reason, const Subscription* 
     lost.push_back(name);
   }
   for (std::string& name : lost) {
-    Event event;
-    event.type = EventType::resync;
-    event.channel = std::move(name);
-    event.reason = reason;
-    emit(std::move(event));
+    emit(resync_event(EventType::resync, std::move(name), reason));
     if (stopped) return;
   }
 }
@@ -1078,8 +1083,14 @@ void Connection::Impl::deliver_typed(const Subscription& sub, const Handlers& h,
 void Connection::Impl::on_book(Subscription& sub, const gw::client::NotificationData& data) {
   Book& book = *sub.book;
   if (!data.read_book(update)) {
+    // A message we cannot read may have changed the book: it cannot be trusted any more.
     ++stats.decode_errors;
-    if (book.live()) begin_resync(sub, ResyncReason::inconsistent);
+    Event event;
+    event.channel = sub.channel;
+    event.error = make_error(ErrorKind::protocol, "an unreadable book message on " + sub.channel);
+    emit(std::move(event));
+    if (!stopped && book.state() != Book::State::broken)
+      begin_resync(sub, ResyncReason::inconsistent);
     return;
   }
   // Test hooks: lose this change, or flip its checksum.
@@ -1119,32 +1130,26 @@ void Connection::Impl::on_book(Subscription& sub, const gw::client::Notification
   }
   ++stats.book_updates;
   if (update.checksum && !book.format() && options.verify_checksums) request_format(sub.instrument);
-  if (result == ApplyResult::snapshot) {
-    std::optional<ResyncReason> recovered;
-    if (sub.resync_pending) {
-      recovered = sub.resync_reason;
-      sub.resync_pending = false;
-    } else if (was_live) {
-      // The server restarted the chain on its own: report it like ours.
-      ++stats.resyncs;
-      recovered = ResyncReason::server_snapshot;
-      Event event;
-      event.type = EventType::resync;
-      event.channel = sub.channel;
-      event.reason = *recovered;
-      emit(std::move(event));
-      if (stopped) return;
-    }
-    if (recovered) {
-      Event event;
-      event.type = EventType::resynced;
-      event.channel = sub.channel;
-      event.reason = *recovered;
-      emit(std::move(event));
-      if (stopped) return;
-    }
-  }
+  if (result == ApplyResult::snapshot && !report_snapshot(sub, was_live)) return;
   if (sub.handlers->book) sub.handlers->book(book, update);
+}
+
+// A snapshot ends a resync (ours: `resynced` with its reason), or is one the server started on
+// its own in the middle of a chain (`resync` and `resynced`, server_snapshot). False if a
+// callback stopped the connection.
+bool Connection::Impl::report_snapshot(Subscription& sub, bool was_live) {
+  std::optional<ResyncReason> recovered;
+  if (sub.resync_pending) {
+    recovered = sub.resync_reason;
+    sub.resync_pending = false;
+  } else if (was_live) {
+    ++stats.resyncs;
+    recovered = ResyncReason::server_snapshot;
+    emit(resync_event(EventType::resync, sub.channel, *recovered));
+    if (stopped) return false;
+  }
+  if (recovered) emit(resync_event(EventType::resynced, sub.channel, *recovered));
+  return !stopped;
 }
 
 void Connection::Impl::begin_resync(Subscription& sub, ResyncReason reason) {
@@ -1152,11 +1157,7 @@ void Connection::Impl::begin_resync(Subscription& sub, ResyncReason reason) {
   sub.resync_pending = true;
   sub.resync_reason = reason;
   ++stats.resyncs;
-  Event event;
-  event.type = EventType::resync;
-  event.channel = sub.channel;
-  event.reason = reason;
-  emit(std::move(event));
+  emit(resync_event(EventType::resync, sub.channel, reason));
   if (stopped) return;
   // The other books lose their chain with the socket.
   mark_books_lost(ResyncReason::reconnect, &sub);

@@ -463,6 +463,29 @@ TEST_P(BookResync, AChecksumMismatchResyncs) {
   EXPECT_EQ(client.book(kBook)->change_id, 100u);
 }
 
+TEST_P(BookResync, AnUnreadableBookMessageIsReportedAndResyncs) {
+  ScriptedServer server(GetParam());
+  serve_books(server, [](int connection) -> std::vector<std::string> {
+    if (connection == 1)
+      return {kSnapshot, R"({"type":"change","prev_change_id":100,"change_id":"101",
+                             "instrument_name":"BTC-PERPETUAL","bids":[],"asks":[]})"};
+    return {kSnapshot};
+  });
+  Events events;
+  Client client(options(server));
+  client.on_event([&](const Event& e) { events.add(e); });
+  ASSERT_TRUE(client.connect());
+  ASSERT_TRUE(client.subscribe({kBook}, {}).ok());
+  ASSERT_TRUE(wait_until([&] { return events.count(EventType::resynced, kBook) == 1; }));
+  EXPECT_EQ(events.last(EventType::resync)->reason, ResyncReason::inconsistent);
+  const auto error = events.last(EventType::error);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->error->kind, ErrorKind::protocol);
+  EXPECT_EQ(error->channel, kBook);
+  EXPECT_EQ(client.stats().decode_errors, 1u);
+  EXPECT_EQ(client.book(kBook)->state, Book::State::live);
+}
+
 TEST_P(BookResync, TestHooksDropAChangeOrCorruptAChecksum) {
   ScriptedServer server(GetParam());
   // Each connection: the snapshot at once, then a change each time the test asks: 100 -> 101,
