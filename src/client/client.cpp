@@ -92,6 +92,7 @@ struct Client::Impl {
   }
 
   void on_event(const Event& event) {
+    if (user_events) user_events(event);  // first: connect() returns after the user saw it
     if (event.type == EventType::ready || event.type == EventType::gave_up) {
       std::lock_guard lock(mutex);
       if (!connect_result) {
@@ -99,7 +100,6 @@ struct Client::Impl {
         cv.notify_all();
       }
     }
-    if (user_events) user_events(event);
   }
 
   ConnectionOptions options;

@@ -223,6 +223,37 @@ TEST(Connection, ARefusedConnectionIsReportedAsUnreachable) {
   EXPECT_EQ(client.call("public/test").error().kind, ErrorKind::closed);
 }
 
+TEST(Connection, RetriesBackOffExponentiallyWithJitterThenGiveUp) {
+  const int fd = gw::net::listen_tcp({"127.0.0.1", 0}, false);
+  const std::uint16_t port = gw::net::local_port(fd);
+  ::close(fd);
+  ConnectionOptions options = options_for("ws://127.0.0.1:" + std::to_string(port) + "/ws");
+  options.reconnect.retry_initial_connect = true;
+  options.reconnect.initial_delay_s = 0.02;
+  options.reconnect.multiplier = 2;
+  options.reconnect.max_delay_s = 0.1;
+  options.reconnect.jitter = 0.5;
+  options.reconnect.max_attempts = 5;
+  Events events;
+  Client client(options);
+  client.on_event([&](const Event& e) { events.add(e); });
+  const Status status = client.connect(10);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::unreachable);
+  std::vector<Event> retries;
+  for (const Event& e : events.all())
+    if (e.type == EventType::reconnecting) retries.push_back(e);
+  ASSERT_EQ(retries.size(), 5u);
+  const double bases[] = {0.02, 0.04, 0.08, 0.1, 0.1};  // capped at max_delay_s
+  for (std::size_t i = 0; i < retries.size(); ++i) {
+    EXPECT_EQ(retries[i].attempt, static_cast<int>(i) + 1);
+    EXPECT_LE(retries[i].delay_s, bases[i]);
+    EXPECT_GE(retries[i].delay_s, bases[i] * 0.5);  // jitter takes off at most half
+  }
+  EXPECT_EQ(events.count(EventType::disconnected), 6);  // the first try and five retries
+  EXPECT_EQ(events.count(EventType::gave_up), 1);
+}
+
 TEST(Connection, AnHttpStatusInsteadOf101ComesWithTheBody) {
   ScriptedServer server;
   Client client(options_for(server.url("/elsewhere")));
