@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   gw::app::add_price_commands(app, runner);
   gw::app::add_keys_command(app, runner);
   gw::app::add_serve_command(app, runner);
+  gw::app::add_call_command(app, runner);
+  gw::app::add_tail_command(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -269,6 +269,7 @@ bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
         break;
       } else {
         // The peer is gone; reading will report it (EPOLLERR/EPOLLHUP), drop what we had.
+        write_errno_ = errno;
         return false;
       }
     }
@@ -428,7 +429,9 @@ void TcpConnection::handle_readable(bool until_eagain) {
       // up: that edge is this one, and the 0-byte read must still be seen.
       if (!until_eagain && static_cast<std::size_t>(n) < buffer.size()) return;
     } else if (n == 0) {
-      on_eof(0);
+      // A failed send consumed the socket's error (a refused connect shows up that way): the
+      // EOF that follows reports it.
+      on_eof(write_errno_);
       return;
     } else if (errno == EINTR) {
       continue;
@@ -445,6 +448,7 @@ void TcpConnection::handle_writable() {
   if (queue_.empty()) return;
   if (!flush_queue()) {
     // Hard error: let the read side observe and report it.
+    write_errno_ = errno;
     queue_.clear();
     return;
   }

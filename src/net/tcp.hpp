@@ -135,6 +135,7 @@ class TcpConnection : public IoHandler {
   bool shutdown_pending_ = false;
   bool write_shut_ = false;
   bool reading_paused_ = false;
+  int write_errno_ = 0;  // why the last write failed hard (reported with the EOF)
 };
 
 }  // namespace gw::net

@@ -440,6 +440,17 @@ TlsStatus TlsSession::status_after(int result, const char* operation) {
   std::string details = take_errors();
   if (verify != X509_V_OK) {
     details = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
+    // Name the certificate that failed, so that the user knows which one to fix or trust.
+    // A certificate that failed verification is not the session's peer certificate, but the
+    // chain the peer sent is kept: its first entry is the peer's own.
+    const STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_);
+    const X509* cert = chain != nullptr && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0)
+                                                                  : SSL_get0_peer_certificate(ssl_);
+    if (cert != nullptr) {
+      details += " (" + std::string(is_client_ ? "server" : "client") + " certificate " +
+                 rfc2253(X509_get_subject_name(cert)) + ", issued by " +
+                 rfc2253(X509_get_issuer_name(cert)) + ")";
+    }
   }
   error_ = std::string(operation) + ": " + (details.empty() ? "protocol error" : details);
   return TlsStatus::failed;

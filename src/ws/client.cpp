@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 namespace gw::ws {
@@ -49,7 +51,15 @@ ClientSocket::ClientSocket(net::EventLoop& loop, int fd, std::unique_ptr<net::Tl
   write(reinterpret_cast<const std::uint8_t*>(request.data()), request.size());
 }
 
+ClientSocket::~ClientSocket() {
+  if (on_destroyed_) on_destroyed_();
+}
+
 void ClientSocket::on_handshake_data(std::span<std::uint8_t> data) {
+  if (http_status_ != 0) {
+    collect_refusal_body(data);
+    return;
+  }
   head_.append(reinterpret_cast<const char*>(data.data()), data.size());
   http::Response response;
   const http::ParseResult parsed =
@@ -58,17 +68,21 @@ void ClientSocket::on_handshake_data(std::span<std::uint8_t> data) {
     case http::ParseStatus::incomplete:
       return;
     case http::ParseStatus::bad_request:
-      fail_connect("malformed HTTP response from the server");
+      fail_connect(ConnectFailure::handshake, "malformed HTTP response from " + peer_);
       return;
     case http::ParseStatus::head_too_large:
-      fail_connect("HTTP response head too large");
+      fail_connect(ConnectFailure::handshake, "HTTP response head too large from " + peer_);
       return;
     case http::ParseStatus::complete:
       break;
   }
+  if (response.status != 101) {
+    start_refusal(response, parsed.head_length);
+    return;
+  }
   ClientHandshake result = verify_server_response(response, key_, handshake_);
   if (!result.ok) {
-    fail_connect("handshake refused: " + result.error);
+    fail_connect(ConnectFailure::handshake, "handshake refused: " + result.error);
     return;
   }
   // Frames the server sent right behind its answer are in head_ after the head.
@@ -79,11 +93,48 @@ void ClientSocket::on_handshake_data(std::span<std::uint8_t> data) {
        {reinterpret_cast<std::uint8_t*>(leftover.data()), leftover.size()});
 }
 
-void ClientSocket::on_handshake_timeout() {
-  fail_connect("timed out connecting");
+void ClientSocket::start_refusal(const http::Response& response, std::size_t head_length) {
+  http_status_ = response.status;
+  http_reason_.assign(response.reason);
+  if (const auto length = response.headers.get("Content-Length")) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(length->data(), length->data() + length->size(), n);
+    if (ec == std::errc() && end == length->data() + length->size()) body_expected_ = n;
+  }
+  const std::string rest = head_.substr(head_length);
+  head_.clear();
+  collect_refusal_body({reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size()});
 }
 
-void ClientSocket::on_handshake_eof() {
+void ClientSocket::collect_refusal_body(std::span<const std::uint8_t> data) {
+  const std::size_t room = kMaxRefusalBody - std::min(kMaxRefusalBody, body_.size());
+  body_.append(reinterpret_cast<const char*>(data.data()), std::min(room, data.size()));
+  // Enough to show: the whole body, or as much of it as we keep.
+  if (body_.size() >= std::min(body_expected_, kMaxRefusalBody)) fail_with_refusal();
+}
+
+void ClientSocket::fail_with_refusal() {
+  std::string message = "the server answered HTTP " + std::to_string(http_status_);
+  if (!http_reason_.empty()) message += " " + http_reason_;
+  message += " instead of 101 Switching Protocols";
+  if (!body_.empty()) message += ": " + body_;
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+  fail_connect(ConnectFailure::http_status, message);
+}
+
+void ClientSocket::on_handshake_timeout() {
+  if (http_status_ != 0) {
+    fail_with_refusal();  // the body never completed: show what came
+    return;
+  }
+  fail_connect(ConnectFailure::timeout, "timed out connecting to " + peer_);
+}
+
+void ClientSocket::on_handshake_eof(int error) {
+  if (http_status_ != 0) {
+    fail_with_refusal();
+    return;
+  }
   // With TLS 1.3 the server judges our certificate after our side of the handshake is done:
   // its verdict arrives as an alert on the first read.
   if (tls() != nullptr && !tls()->error().empty()) {
@@ -93,11 +144,17 @@ void ClientSocket::on_handshake_eof() {
                      ? " (the server asked for a client certificate and may have refused ours)"
                      : " (the server asked for a client certificate and none is configured)";
     }
-    fail_connect(message);
+    fail_connect(ConnectFailure::tls, message);
     return;
   }
-  fail_connect(head_.empty() ? "connection refused or closed before the handshake"
-                             : "connection closed during the handshake");
+  if (error != 0 && head_.empty()) {
+    fail_connect(ConnectFailure::unreachable,
+                 "cannot connect to " + peer_ + ": " + std::strerror(error));
+    return;
+  }
+  fail_connect(ConnectFailure::closed, head_.empty()
+                                           ? peer_ + " closed the connection before answering"
+                                           : peer_ + " closed the connection during the handshake");
 }
 
 void ClientSocket::on_tls_failed() {
@@ -105,13 +162,15 @@ void ClientSocket::on_tls_failed() {
   const int error = tls()->system_error();
   if (error == ECONNREFUSED || error == ENETUNREACH || error == EHOSTUNREACH ||
       error == ETIMEDOUT) {
-    fail_connect("cannot connect to " + peer_ + ": " + std::strerror(error));
+    fail_connect(ConnectFailure::unreachable,
+                 "cannot connect to " + peer_ + ": " + std::strerror(error));
     return;
   }
-  fail_connect("TLS handshake with " + peer_ + " failed: " + tls()->error());
+  fail_connect(ConnectFailure::tls, "TLS handshake with " + peer_ + " failed: " + tls()->error());
 }
 
-void ClientSocket::fail_connect(const std::string& error) {
+void ClientSocket::fail_connect(ConnectFailure failure, const std::string& error) {
+  failure_ = failure;
   handler().on_connect_error(*this, error);
   WebSocket::close();  // during the handshake: drops the connection
 }

@@ -172,9 +172,9 @@ void WebSocket::after_protocol_closed() {
   arm_timer(options_.close_timeout_s);
 }
 
-void WebSocket::on_eof(int /*error*/) {
+void WebSocket::on_eof(int error) {
   if (phase_ == Phase::handshake) {
-    on_handshake_eof();
+    on_handshake_eof(error);
     return;
   }
   if (!transport_closing_) {
@@ -184,7 +184,7 @@ void WebSocket::on_eof(int /*error*/) {
   net::TcpConnection::close();
 }
 
-void WebSocket::on_handshake_eof() {
+void WebSocket::on_handshake_eof(int /*error*/) {
   phase_ = Phase::closed;
   net::TcpConnection::close();
 }

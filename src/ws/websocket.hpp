@@ -94,8 +94,9 @@ class WebSocket : public net::TcpConnection, private ProtocolHandler {
   // The handshake was refused and the answer queued: send FIN after it, then close on EOF or
   // after the close timeout (closing at once could reset the connection and lose the answer).
   void finish_without_open();
-  // The peer ended TCP during the handshake.
-  virtual void on_handshake_eof();
+  // The peer ended TCP during the handshake; `error` is the errno that broke it (0: a clean
+  // EOF), e.g. ECONNREFUSED for a client whose connect was refused.
+  virtual void on_handshake_eof(int error);
   // net::TcpConnection: the TLS handshake failed (the default drops the connection).
   void on_tls_failed() override;
   void arm_timer(double seconds);

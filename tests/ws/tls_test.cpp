@@ -214,6 +214,11 @@ TEST_F(TlsFixture, ServerCertificateFromAnUnknownCaIsRefused) {
   EXPECT_FALSE(client.opened);
   EXPECT_NE(client.connect_error.find("certificate verify failed"), std::string::npos)
       << client.connect_error;
+  // Which certificate failed, so that the user knows what to trust or fix.
+  EXPECT_NE(client.connect_error.find("server certificate CN=localhost, issued by CN=greekwire "
+                                      "test CA"),
+            std::string::npos)
+      << client.connect_error;
 }
 
 TEST_F(TlsFixture, HostnameMismatchIsRefusedUnlessVerificationIsOff) {
