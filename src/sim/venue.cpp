@@ -150,8 +150,10 @@ struct Venue::Executor {
     q.found = true;
     q.index_price = sim.index_price(contract->currency);
     q.ticker = sim.ticker(id);
-    // Flat unless the account holds some: at the instrument's mark, nothing realised.
-    q.position = {id, 0, 0, contract->mark, 0, 0};
+    // Flat unless the account holds some: at the instrument's mark, nothing realised. Before
+    // the first marking pass (the venue just opened) the ticker computed now gives the mark.
+    const double mark = contract->mark > 0 ? contract->mark : (q.ticker ? q.ticker->mark_price : 0);
+    q.position = {id, 0, 0, mark, 0, 0};
     const market::Account* a = is_sim_account(account) ? nullptr : sim.engine().account(account);
     if (const market::Position* p = a != nullptr ? a->find(id) : nullptr) {
       q.position = {id,
