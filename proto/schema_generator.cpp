@@ -223,6 +223,9 @@ class Generator {
       }
     }
     out.keys = static_cast<int>(entries_.size()) - out.first;
+    if (out.json_array && !choice_entry.empty()) {
+      throw std::runtime_error(out.name + ": a json_array message cannot have a choice oneof");
+    }
     // Then each choice's members (contiguous), then the alternatives.
     for (const auto& [oneof, at] : choice_entry) {
       entries_[static_cast<std::size_t>(at)].first = static_cast<int>(entries_.size());

@@ -36,6 +36,15 @@ std::size_t varint_size(std::uint64_t v) {
   return n;
 }
 
+char* encode_varint(char* p, std::uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
 bool is_number_type(FieldType type) {
   return type <= FieldType::enum_ && type != FieldType::bool_;
 }
@@ -159,8 +168,7 @@ void ProtobufWriter::open_container(bool object, std::size_t count) {
     return;
   }
   if (t.frame != nullptr) close_run(*t.frame);
-  put_tag(t.field->number, kLength);
-  push(object ? Kind::message : Kind::positional, m, nullptr, open_length());
+  push(object ? Kind::message : Kind::positional, m, nullptr, open_length(t.field->number));
 }
 
 void ProtobufWriter::push(Kind kind, const Message* message, const Field* field,
@@ -252,11 +260,8 @@ const Field* ProtobufWriter::resolve_choice(const Field& choice) {
 
 // The field the next element of a json_array message goes to: its keyed fields in order; the
 // last one, if repeated, takes every remaining element.
-const Field* ProtobufWriter::next_positional(Frame& frame) {
-  const std::span<const Field> keys = schema_->keys_of(*frame.message);
-  while (frame.cursor < keys.size() && keys[frame.cursor].role == FieldRole::choice) {
-    ++frame.cursor;
-  }
+[[gnu::always_inline]] inline const Field* ProtobufWriter::next_positional(Frame& frame) {
+  const std::span<const Field> keys = schema_->keys_of(*frame.message);  // no choices here
   if (frame.cursor >= keys.size()) {
     mismatch("more elements than fields in", frame.message->name);
     return nullptr;
@@ -266,7 +271,7 @@ const Field* ProtobufWriter::next_positional(Frame& frame) {
   return field;
 }
 
-ProtobufWriter::Target ProtobufWriter::target() {
+[[gnu::always_inline]] inline ProtobufWriter::Target ProtobufWriter::target() {
   if (depth_ == 0) {
     mismatch("a scalar at the top level");
     return {};
@@ -289,7 +294,7 @@ ProtobufWriter::Target ProtobufWriter::target() {
 }
 
 // The target of a scalar: not a repeated field itself (a list is an array).
-ProtobufWriter::Target ProtobufWriter::scalar_target() {
+[[gnu::always_inline]] inline ProtobufWriter::Target ProtobufWriter::scalar_target() {
   Target t = target();
   if (t.field != nullptr && t.field->repeated && !t.element) {
     mismatch("a single value for the list", t.field->name);
@@ -311,9 +316,7 @@ void ProtobufWriter::start_json(const Target& t) {
 void ProtobufWriter::finish_json_if_done() {
   if (json_depth_ > 0) return;
   json_.reset();
-  begin_scalar(json_target_, kLength);
-  put_varint(json_text_.size());
-  out_->append(json_text_);
+  emit_bytes(json_target_, json_text_);
 }
 
 // ---- scalars
@@ -338,16 +341,15 @@ void ProtobufWriter::value(std::string_view s) {
   write_string(t, s);
 }
 
-void ProtobufWriter::write_string(const Target& t, std::string_view s) {
+[[gnu::always_inline]] inline void ProtobufWriter::write_string(const Target& t,
+                                                                std::string_view s) {
   const FieldType type = t.field->type;
   if (type != FieldType::string && type != FieldType::bytes) {
     if (!to_text_alternative(t, s)) mismatch("a string for the non-string field", t.field->name);
     return;
   }
   if (type == FieldType::string && !is_valid_utf8(s)) s = sanitize_utf8(s, scratch_);
-  begin_scalar(t, kLength);
-  put_varint(s.size());
-  out_->append(s);
+  emit_bytes(t, s);
 }
 
 // Writes `text` into the field's `<name>_text` alternative, if it has one.
@@ -378,19 +380,17 @@ void ProtobufWriter::value(double d) {
   write_double(t, d);
 }
 
-void ProtobufWriter::write_double(const Target& t, double d) {
+[[gnu::always_inline]] inline void ProtobufWriter::write_double(const Target& t, double d) {
   if (!std::isfinite(d)) {
     write_null(t);  // JSON writes a non-finite number as null
     return;
   }
   switch (t.field->type) {
     case FieldType::double_:
-      begin_scalar(t, kFixed64);
-      put_fixed(std::bit_cast<std::uint64_t>(d), 8);
+      emit_fixed(t, std::bit_cast<std::uint64_t>(d), 8);
       return;
     case FieldType::float_:
-      begin_scalar(t, kFixed32);
-      put_fixed(std::bit_cast<std::uint32_t>(static_cast<float>(d)), 4);
+      emit_fixed(t, std::bit_cast<std::uint32_t>(static_cast<float>(d)), 4);
       return;
     default:
       break;
@@ -458,23 +458,19 @@ void ProtobufWriter::write_signed(const Target& t, std::int64_t v) {
     case FieldType::int32:
     case FieldType::enum_:
       if (t.field->type != FieldType::int64 && !fits32) break;
-      begin_scalar(t, kVarint);
-      put_varint(static_cast<std::uint64_t>(v));  // negative int32 too: sign-extended, 10 bytes
+      emit_varint(t, static_cast<std::uint64_t>(v));  // negative int32 too: sign-extended
       return;
     case FieldType::sint64:
     case FieldType::sint32:
       if (t.field->type == FieldType::sint32 && !fits32) break;
-      begin_scalar(t, kVarint);
-      put_varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+      emit_varint(t, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
       return;
     case FieldType::sfixed64:
-      begin_scalar(t, kFixed64);
-      put_fixed(static_cast<std::uint64_t>(v), 8);
+      emit_fixed(t, static_cast<std::uint64_t>(v), 8);
       return;
     case FieldType::sfixed32:
       if (!fits32) break;
-      begin_scalar(t, kFixed32);
-      put_fixed(static_cast<std::uint32_t>(v), 4);
+      emit_fixed(t, static_cast<std::uint32_t>(v), 4);
       return;
     case FieldType::double_:
     case FieldType::float_:
@@ -508,27 +504,23 @@ void ProtobufWriter::write_unsigned(const Target& t, std::uint64_t v) {
                                 : type == FieldType::uint32 ? kUint32Max
                                                             : kInt32Max;
       if (v > max) break;
-      begin_scalar(t, kVarint);
-      put_varint(v);
+      emit_varint(t, v);
       return;
     }
     case FieldType::sint64:
     case FieldType::sint32:
       if (v > (t.field->type == FieldType::sint64 ? kInt64Max : kInt32Max)) break;
-      begin_scalar(t, kVarint);
-      put_varint(v << 1);
+      emit_varint(t, v << 1);
       return;
     case FieldType::fixed64:
     case FieldType::sfixed64:
       if (t.field->type == FieldType::sfixed64 && v > kInt64Max) break;
-      begin_scalar(t, kFixed64);
-      put_fixed(v, 8);
+      emit_fixed(t, v, 8);
       return;
     case FieldType::fixed32:
     case FieldType::sfixed32:
       if (v > (t.field->type == FieldType::fixed32 ? kUint32Max : kInt32Max)) break;
-      begin_scalar(t, kFixed32);
-      put_fixed(v, 4);
+      emit_fixed(t, v, 4);
       return;
     case FieldType::double_:
     case FieldType::float_:
@@ -576,8 +568,7 @@ void ProtobufWriter::value(bool b) {
     mismatch("a boolean for the non-bool field", t.field->name);
     return;
   }
-  begin_scalar(t, kVarint);
-  out_->push_back(b ? 1 : 0);
+  emit_varint(t, b ? 1 : 0);
 }
 
 void ProtobufWriter::null() {
@@ -603,11 +594,9 @@ void ProtobufWriter::write_null(const Target& t) {
   if (!t.element) return;  // null is a field left out
   // A list cannot leave an element out without moving the others: doubles hold NaN.
   if (t.field->type == FieldType::double_) {
-    begin_scalar(t, kFixed64);
-    put_fixed(std::bit_cast<std::uint64_t>(std::numeric_limits<double>::quiet_NaN()), 8);
+    emit_fixed(t, std::bit_cast<std::uint64_t>(std::numeric_limits<double>::quiet_NaN()), 8);
   } else if (t.field->type == FieldType::float_) {
-    begin_scalar(t, kFixed32);
-    put_fixed(std::bit_cast<std::uint32_t>(std::numeric_limits<float>::quiet_NaN()), 4);
+    emit_fixed(t, std::bit_cast<std::uint32_t>(std::numeric_limits<float>::quiet_NaN()), 4);
   } else {
     mismatch("a null in the list", t.field->name);
   }
@@ -628,9 +617,7 @@ void ProtobufWriter::binary(std::span<const std::uint8_t> bytes) {
     mismatch("bytes for the non-bytes field", t.field->name);
     return;
   }
-  begin_scalar(t, kLength);
-  put_varint(bytes.size());
-  out_->append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  emit_bytes(t, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
 }
 
 void ProtobufWriter::raw_json(std::string_view json) {
@@ -647,20 +634,48 @@ void ProtobufWriter::raw_json(std::string_view json) {
 // ---- bytes
 // ----------------------------------------------------------------------------------------
 
-// The tag of a scalar, or, for an element of a packed field, the run it joins.
-void ProtobufWriter::begin_scalar(const Target& t, std::uint32_t wire_type) {
+// Each scalar is one append of its tag and value (the value's bytes follow for strings); an
+// element of a packed field has no tag, it joins (or opens) its frame's run.
+[[gnu::always_inline]] inline std::size_t ProtobufWriter::scalar_prefix(const Target& t,
+                                                                        std::uint32_t wire_type,
+                                                                        char* p) {
   if (t.frame != nullptr && t.frame->run != t.field) close_run(*t.frame);
   if (t.element && t.field->packed) {
-    if (t.frame->run == nullptr) open_run(*t.frame, *t.field);
-    return;
+    if (t.frame->run == nullptr) {
+      t.frame->run = t.field;
+      t.frame->run_at = open_length(t.field->number);
+    }
+    return 0;
   }
-  put_tag(t.field->number, wire_type);
+  return static_cast<std::size_t>(
+      encode_varint(p, (std::uint64_t{t.field->number} << 3) | wire_type) - p);
 }
 
-void ProtobufWriter::open_run(Frame& frame, const Field& field) {
-  put_tag(field.number, kLength);
-  frame.run = &field;
-  frame.run_at = open_length();
+[[gnu::always_inline]] inline void ProtobufWriter::emit_varint(const Target& t, std::uint64_t v) {
+  char bytes[16];
+  const std::size_t n = scalar_prefix(t, kVarint, bytes);
+  out_->append(bytes, static_cast<std::size_t>(encode_varint(bytes + n, v) - bytes));
+}
+
+[[gnu::always_inline]] inline void ProtobufWriter::emit_fixed(const Target& t, std::uint64_t v,
+                                                              int size) {
+  char bytes[16];
+  char* p = bytes + scalar_prefix(t, size == 8 ? kFixed64 : kFixed32, bytes);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &v, 8);  // the low `size` bytes are the value
+    p += size;
+  } else {
+    for (int i = 0; i < size; ++i) *p++ = static_cast<char>(v >> (8 * i));
+  }
+  out_->append(bytes, static_cast<std::size_t>(p - bytes));
+}
+
+[[gnu::always_inline]] inline void ProtobufWriter::emit_bytes(const Target& t,
+                                                              std::string_view value) {
+  char bytes[16];
+  const std::size_t n = scalar_prefix(t, kLength, bytes);
+  out_->append(bytes, static_cast<std::size_t>(encode_varint(bytes + n, value.size()) - bytes));
+  out_->append(value);
 }
 
 void ProtobufWriter::close_run(Frame& frame) {
@@ -669,30 +684,13 @@ void ProtobufWriter::close_run(Frame& frame) {
   frame.run = nullptr;
 }
 
-void ProtobufWriter::put_tag(std::uint32_t number, std::uint32_t wire_type) {
-  put_varint((std::uint64_t{number} << 3) | wire_type);
-}
-
-void ProtobufWriter::put_varint(std::uint64_t v) {
-  char bytes[10];
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    bytes[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  bytes[n++] = static_cast<char>(v);
-  out_->append(bytes, n);
-}
-
-void ProtobufWriter::put_fixed(std::uint64_t v, int size) {
+// The tag of a length-delimited field and one byte for its length, which close_length() widens
+// when the body reaches 128 bytes. Returns where the length goes.
+std::size_t ProtobufWriter::open_length(std::uint32_t number) {
   char bytes[8];
-  for (int i = 0; i < size; ++i) bytes[i] = static_cast<char>(v >> (8 * i));  // little-endian
-  out_->append(bytes, static_cast<std::size_t>(size));
-}
-
-// One byte is left for a length; close_length() widens it when the body reaches 128 bytes.
-std::size_t ProtobufWriter::open_length() {
-  out_->push_back(0);
+  char* p = encode_varint(bytes, (std::uint64_t{number} << 3) | kLength);
+  *p++ = 0;
+  out_->append(bytes, static_cast<std::size_t>(p - bytes));
   return out_->size() - 1;
 }
 
@@ -706,12 +704,7 @@ void ProtobufWriter::close_length(std::size_t at) {
   out_->resize(out_->size() + extra);
   char* p = out_->data() + at;
   std::memmove(p + 1 + extra, p + 1, body);
-  std::uint64_t v = body;
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *p = static_cast<char>(v);
+  encode_varint(p, body);
 }
 
 // ---- mismatches

@@ -142,13 +142,12 @@ class ProtobufWriter {
   void start_json(const Target& t);
   void finish_json_if_done();
   // Bytes.
-  void begin_scalar(const Target& t, std::uint32_t wire_type);
-  void open_run(Frame& frame, const protobuf::Field& field);
+  std::size_t scalar_prefix(const Target& t, std::uint32_t wire_type, char* p);
+  void emit_varint(const Target& t, std::uint64_t v);
+  void emit_fixed(const Target& t, std::uint64_t v, int size);
+  void emit_bytes(const Target& t, std::string_view value);
   void close_run(Frame& frame);
-  void put_tag(std::uint32_t number, std::uint32_t wire_type);
-  void put_varint(std::uint64_t v);
-  void put_fixed(std::uint64_t v, int bytes);
-  std::size_t open_length();
+  std::size_t open_length(std::uint32_t number);
   void close_length(std::size_t at);
 
   void mismatch(const char* what, std::string_view detail = {});
