@@ -262,38 +262,39 @@ def public_methods(server):
         try:
             instruments = (await a.call("public/get_instruments", {"currency": "BTC"}))["result"]
             option = next(i["instrument_name"] for i in instruments if i["kind"] == "option")
-            for method, params, attempts in (
-                    ("public/test", {}, 1),
-                    ("public/hello", {"client_name": "t", "client_version": "1"}, 1),
-                    ("public/get_time", {}, 50),
-                    ("public/status", {}, 1),
-                    ("public/get_currencies", {}, 1),
-                    ("public/get_instruments", {"currency": "BTC"}, 1),
+            ok, error = "result", "error"
+            for method, params, attempts, outcome in (
+                    ("public/test", {}, 1, ok),
+                    ("public/hello", {"client_name": "t", "client_version": "1"}, 1, ok),
+                    ("public/get_time", {}, 50, ok),
+                    ("public/status", {}, 1, ok),
+                    ("public/get_currencies", {}, 1, ok),
+                    ("public/get_instruments", {"currency": "BTC"}, 1, ok),
                     ("public/get_instruments", {"currency": "ETH", "kind": "option",
-                                                "expired": False}, 1),
-                    ("public/get_instruments", {"currency": "any", "kind": "spot"}, 1),
-                    ("public/get_instrument", {"instrument_name": option}, 1),
-                    ("public/get_index_price", {"index_name": "eth_usd"}, 50),
-                    ("public/ticker", {"instrument_name": option}, 50),
-                    ("public/ticker", {"instrument_name": "BTC-PERPETUAL"}, 50),
+                                                "expired": False}, 1, ok),
+                    ("public/get_instruments", {"currency": "any", "kind": "spot"}, 1, ok),
+                    ("public/get_instrument", {"instrument_name": option}, 1, ok),
+                    ("public/get_index_price", {"index_name": "eth_usd"}, 50, ok),
+                    ("public/ticker", {"instrument_name": option}, 50, ok),
+                    ("public/ticker", {"instrument_name": "BTC-PERPETUAL"}, 50, ok),
                     ("public/get_order_book", {"instrument_name": "ETH-PERPETUAL",
-                                               "depth": 5}, 50),
-                    ("public/get_order_book", {"instrument_name": option}, 50),
+                                               "depth": 5}, 50, ok),
+                    ("public/get_order_book", {"instrument_name": option}, 50, ok),
                     ("public/subscribe", {"channels": ["deribit_price_index.eth_usd",
-                                                       "nonsense"]}, 1),
-                    ("public/unsubscribe", {"channels": ["deribit_price_index.eth_usd"]}, 1),
-                    ("public/unsubscribe_all", {}, 1),
-                    ("public/set_heartbeat", {"interval": 60}, 1),
-                    ("public/disable_heartbeat", {}, 1),
-                    # errors: unknown method, parameters, raw channels without auth
-                    ("public/nope", {}, 1),
-                    ("public/get_order_book", {"instrument_name": 5}, 1),
-                    ("public/get_instrument", {"instrument_name": "NOPE-1"}, 1),
-                    ("public/set_heartbeat", {"interval": 1}, 1),
-                    ("public/subscribe", {"channels": ["book.BTC-PERPETUAL.raw"]}, 1),
-                    ("private/get_positions", {"currency": "BTC"}, 1)):
+                                                       "nonsense"]}, 1, ok),
+                    ("public/unsubscribe", {"channels": ["deribit_price_index.eth_usd"]}, 1, ok),
+                    ("public/unsubscribe_all", {}, 1, ok),
+                    ("public/set_heartbeat", {"interval": 60}, 1, ok),
+                    ("public/disable_heartbeat", {}, 1, ok),
+                    # unknown method, parameters, raw channels without auth, no auth
+                    ("public/nope", {}, 1, error),
+                    ("public/get_order_book", {"instrument_name": 5}, 1, error),
+                    ("public/get_instrument", {"instrument_name": "NOPE-1"}, 1, error),
+                    ("public/set_heartbeat", {"interval": 1}, 1, error),
+                    ("public/subscribe", {"channels": ["book.BTC-PERPETUAL.raw"]}, 1, error),
+                    ("private/get_positions", {"currency": "BTC"}, 1, error)):
                 ja, _ = await same_answer(a, b, method, params, attempts)
-                assert ("result" in ja) != ("error" in ja), ja
+                assert outcome in ja, (method, params, ja)
             # Ids: a string, and an integer beyond int64 (its decimal text in id_text).
             for request_id in ("abc-1", 2**64 - 1, -5):
                 ja = without_timing(await a.call("public/test", {}, request_id))
@@ -328,15 +329,17 @@ def private_methods(server):
             channels = ["user.orders.BTC-PERPETUAL.raw", "user.orders.any.any.100ms",
                         "user.trades.BTC-PERPETUAL.raw", "user.portfolio.BTC"]
             await same_answer(a, b, "private/subscribe", {"channels": channels})
-            for method, params in (("private/cancel_all", {}),
-                                   ("private/cancel_all_by_currency", {"currency": "BTC"}),
-                                   ("private/cancel_all_by_instrument",
-                                    {"instrument_name": "BTC-PERPETUAL"}),
-                                   ("private/get_order_state", {"order_id": "BTC-x"}),
-                                   ("private/get_order_state", {"order_id": "BTC-1"}),
-                                   ("private/buy", {"instrument_name": "BTC-PERPETUAL",
-                                                    "amount": 15, "price": 1000})):
-                await same_answer(a, b, method, params)
+            for method, params, outcome in (
+                    ("private/cancel_all", {}, "result"),
+                    ("private/cancel_all_by_currency", {"currency": "BTC"}, "result"),
+                    ("private/cancel_all_by_instrument", {"instrument_name": "BTC-PERPETUAL"},
+                     "result"),
+                    ("private/get_order_state", {"order_id": "BTC-x"}, "error"),
+                    ("private/get_order_state", {"order_id": "BTC-1"}, "error"),
+                    ("private/buy", {"instrument_name": "BTC-PERPETUAL", "amount": 15,
+                                     "price": 1000}, "error")):
+                ja, _ = await same_answer(a, b, method, params)
+                assert outcome in ja, (method, params, ja)
 
             async def state(order_id):
                 return without_timing(await a.call("private/get_order_state",
