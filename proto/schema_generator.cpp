@@ -44,6 +44,7 @@ struct MessageOut {
   int keys = 0;
   int size = 0;
   bool json_array = false;
+  bool map_entry = false;
 };
 
 std::string field_type(const pb::FieldDescriptorProto& f) {
@@ -176,6 +177,12 @@ class Generator {
     out.name = name.substr(1);
     out.first = static_cast<int>(entries_.size());
     out.json_array = bool_option(d.options(), json_array_number_);
+    out.map_entry = d.options().map_entry();
+    // The writer fills a map from a JSON object, whose keys are strings.
+    if (out.map_entry && (d.field_size() != 2 || d.field(0).name() != "key" ||
+                          d.field(0).type() != pb::FieldDescriptorProto::TYPE_STRING)) {
+      throw std::runtime_error(out.name + ": only maps with string keys are supported");
+    }
 
     // A real oneof (not proto3 `optional`'s synthetic one) is a choice when no field carries its
     // name; a field `<x>_text` beside `<x>` in a oneof is x's alternative.
@@ -280,7 +287,8 @@ class Generator {
     for (std::size_t i = 0; i < out_.size(); ++i) {
       const MessageOut& m = out_[i];
       s << "    {\"" << m.name << "\", " << m.first << ", " << m.keys << ", " << m.size << ", "
-        << (m.json_array ? "true" : "false") << "},  // " << i << "\n";
+        << (m.json_array ? "true" : "false") << ", " << (m.map_entry ? "true" : "false")
+        << "},  // " << i << "\n";
     }
     s << "};\n\nconstexpr Schema kSchema{kMessages, kFields, " << root << "};\n\n"
       << "}  // namespace\n\n"

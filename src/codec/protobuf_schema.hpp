@@ -10,7 +10,9 @@
 //  - a field `<name>_text` in the same oneof as `<name>` is `<name>`'s alternative for string
 //    values (Field::text);
 //  - a message marked `json_array` is written from a JSON array, element i into its i-th keyed
-//    field.
+//    field;
+//  - a map<string, V> field (a repeated field of a `map_entry` message: keys "key" and "value")
+//    is written from a JSON object, each member one entry.
 #pragma once
 
 #include <cstddef>
@@ -75,6 +77,7 @@ struct Message {
   std::uint16_t keys = 0;
   std::uint16_t size = 0;
   bool json_array = false;
+  bool map_entry = false;  // a map field's entry: keyed fields "key" (a string) and "value"
 };
 
 struct Schema {

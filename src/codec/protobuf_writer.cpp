@@ -154,12 +154,23 @@ void ProtobufWriter::open_container(bool object, std::size_t count) {
     json_depth_ = 1;
     return;
   }
+  const bool is_message = t.field->type == FieldType::message;
+  const Message* m = is_message ? &schema_->message_of(*t.field) : nullptr;
+  if (m != nullptr && m->map_entry && t.field->repeated && !t.element) {
+    if (!object) {
+      mismatch("an array for the map", t.field->name);
+      skip_depth_ = 1;
+      return;
+    }
+    if (t.frame != nullptr) close_run(*t.frame);
+    push(Kind::map, m, nullptr, kNoLength);  // each entry carries the tag
+    frames_[depth_ - 1].map = t.field;
+    return;
+  }
   if (!object && t.field->repeated && !t.element) {
     push(Kind::repeated, nullptr, t.field, kNoLength);  // its elements carry the tags
     return;
   }
-  const bool is_message = t.field->type == FieldType::message;
-  const Message* m = is_message ? &schema_->message_of(*t.field) : nullptr;
   if (!is_message || (t.field->repeated && !t.element) || m->json_array == object) {
     mismatch(object ? "an object that the schema does not have here"
                     : "an array that the schema does not have here",
@@ -181,6 +192,8 @@ void ProtobufWriter::push(Kind kind, const Message* message, const Field* field,
   f.run = nullptr;
   f.run_at = kNoLength;
   f.cursor = 0;
+  f.map = nullptr;
+  f.entry_at = kNoLength;
 }
 
 void ProtobufWriter::end_object() {
@@ -197,6 +210,7 @@ void ProtobufWriter::end_object() {
   }
   if (depth_ == 0) return;  // unbalanced (the debug check asserts)
   Frame& f = frames_[--depth_];
+  if (f.kind == Kind::map) close_map_entry(f);
   if (f.length_at != kNoLength) close_length(f.length_at);
 }
 
@@ -225,9 +239,30 @@ void ProtobufWriter::key(std::string_view name) {
     json_->key(name);
     return;
   }
-  if (depth_ == 0 || frames_[depth_ - 1].kind != Kind::message) return;  // (asserted in debug)
+  if (depth_ == 0) return;  // (asserted in debug)
   Frame& f = frames_[depth_ - 1];
-  f.field = lookup(f, name);
+  if (f.kind == Kind::map) {
+    open_map_entry(f, name);
+  } else if (f.kind == Kind::message) {
+    f.field = lookup(f, name);
+  }
+}
+
+// A map's member: an entry message {key, value}, its key written now and its value by the next
+// value call; the entry closes at the next key or at the end of the map, so a value may be a
+// message of its own.
+void ProtobufWriter::open_map_entry(Frame& frame, std::string_view key) {
+  close_map_entry(frame);
+  frame.entry_at = open_length(frame.map->number);
+  const std::span<const Field> entry = schema_->keys_of(*frame.message);  // "key", "value"
+  write_string({&entry[0], false, nullptr}, key);
+  frame.field = &entry[1];
+}
+
+void ProtobufWriter::close_map_entry(Frame& frame) {
+  if (frame.entry_at == kNoLength) return;
+  close_length(frame.entry_at);
+  frame.entry_at = kNoLength;
 }
 
 // The field `name` names in the frame's message: the one after the previous key first (fields
@@ -278,7 +313,8 @@ const Field* ProtobufWriter::resolve_choice(const Field& choice) {
   }
   Frame& f = frames_[depth_ - 1];
   switch (f.kind) {
-    case Kind::message: {
+    case Kind::message:
+    case Kind::map: {
       const Field* field = f.field;
       f.field = nullptr;  // the key's value is taken
       return {field, false, &f};

@@ -8,6 +8,7 @@
 //                        lookup is usually one comparison)
 //   array             -> a repeated field (numbers packed), or the fields, in order, of a
 //                        `json_array` message (book levels, wrapped result lists)
+//   object for a map  -> one entry per member: {key: the member's name, value: its value}
 //   null, NaN         -> the field is left out (in a list of doubles: NaN, to keep positions)
 //   string for a non-string field -> its `<name>_text` alternative
 //   "result", "data"  -> the member chosen with choose() before the message is written
@@ -98,18 +99,21 @@ class ProtobufWriter {
   static constexpr int kMaxDepth = 64;
   static constexpr std::size_t kNoLength = static_cast<std::size_t>(-1);
 
-  enum class Kind : std::uint8_t { message, repeated, positional };
+  enum class Kind : std::uint8_t { message, repeated, positional, map };
   // Set by push(), field by field: the stack is left uninitialized, so that constructing a
   // writer per message costs nothing.
   struct Frame {
     Kind kind;
     const protobuf::Message* message;  // message, positional: the message filled
-    // message: the field of the last key (null: unknown, skip its value); repeated: the field.
+    // message: the field of the last key (null: unknown, skip its value); repeated: the field;
+    // map: the open entry's "value" field until its value comes.
     const protobuf::Field* field;
     std::size_t length_at;       // where this message's length goes (kNoLength at the root)
     const protobuf::Field* run;  // an open packed run of this field ...
     std::size_t run_at;          // ... and where its length goes
     std::uint16_t cursor;        // message: the key expected next; positional: the next field
+    const protobuf::Field* map;  // map: the map field, whose entries this frame writes ...
+    std::size_t entry_at;        // ... and where the open entry's length goes (kNoLength: none)
   };
   // Where a value goes: a field, as one element of it (`element`: repeated) or as its value.
   struct Target {
@@ -137,6 +141,8 @@ class ProtobufWriter {
   const protobuf::Field* lookup(Frame& frame, std::string_view name);
   const protobuf::Field* resolve_choice(const protobuf::Field& choice);
   const protobuf::Field* next_positional(Frame& frame);
+  void open_map_entry(Frame& frame, std::string_view key);
+  void close_map_entry(Frame& frame);
   // Diversions: skipping an unknown value, or capturing a fallback's JSON.
   bool diverted() const { return skip_depth_ > 0 || json_.has_value(); }
   void start_json(const Target& t);

@@ -1,8 +1,9 @@
 // Test helpers: a message decoded by libprotobuf (an implementation independent of ours) and a
 // JSON document, each in one canonical text form, so that the protobuf encoding of a message can
 // be compared with its JSON encoding as trees, under greekwire.proto's JSON mapping:
-//  - members are sorted by name (protobuf has no member order), and members whose value is null
-//    or [] are left out (protobuf cannot tell them from absent ones);
+//  - members are sorted by name (protobuf has no member order), and members whose value is null,
+//    [] or {} are left out (protobuf cannot tell them from absent ones);
+//  - a map field is the object of its entries (members sorted by key);
 //  - a json_array message is the array of its fields in declaration order (a repeated last field
 //    spreads its elements; an absent singular field is null);
 //  - a choice member ("result": public_ticker) is named after its oneof, a `<name>_text`
@@ -39,7 +40,7 @@ inline std::string join_object(std::vector<Member> members) {
 }
 
 inline bool dropped(const std::string& value) {
-  return value == "null" || value == "[]";
+  return value == "null" || value == "[]" || value == "{}";
 }
 
 inline std::string sorted(simdjson::dom::element e) {
@@ -163,6 +164,20 @@ inline std::string element(const pb::Message& m, const pb::FieldDescriptor& f, i
   return "?";
 }
 
+// A map field as the object of its entries.
+inline std::string map_object(const pb::Message& m, const pb::FieldDescriptor& f) {
+  const pb::Reflection& r = *m.GetReflection();
+  const pb::FieldDescriptor& key = *f.message_type()->map_key();
+  const pb::FieldDescriptor& value = *f.message_type()->map_value();
+  std::vector<Member> members;
+  for (int j = 0; j < r.FieldSize(m, &f); ++j) {
+    const pb::Message& entry = r.GetRepeatedMessage(m, &f, j);
+    std::string text = element(entry, value, 0);
+    if (!dropped(text)) members.emplace_back(entry.GetReflection()->GetString(entry, &key), text);
+  }
+  return join_object(std::move(members));
+}
+
 inline std::string message(const pb::Message& m) {
   const pb::Descriptor& d = *m.GetDescriptor();
   const pb::Reflection& r = *m.GetReflection();
@@ -182,7 +197,9 @@ inline std::string message(const pb::Message& m) {
   for (int i = 0; i < d.field_count(); ++i) {
     const pb::FieldDescriptor& f = *d.field(i);
     std::string value;
-    if (f.is_repeated()) {
+    if (f.is_map()) {
+      value = map_object(m, f);
+    } else if (f.is_repeated()) {
       value = "[";
       for (int j = 0; j < r.FieldSize(m, &f); ++j) value += element(m, f, j) + ",";
       value += "]";

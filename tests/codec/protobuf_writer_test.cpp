@@ -356,6 +356,90 @@ TEST(ProtobufWriter, EmptyListsAreAbsent) {
             "");
 }
 
+// ---- maps -------------------------------------------------------------------------------------
+
+TEST(ProtobufWriter, ObjectsFillMapsOneEntryPerMember) {
+  expect_same_tree([](auto& w) {
+    w.begin_object(4);
+    w.key("weights");
+    w.begin_object(3);
+    w.key("btc_usd");
+    w.value(0.5843);
+    w.key("eth_usd");
+    w.value(-2.0);
+    w.key("");  // any string is a key, the empty one too
+    w.value(0.0);
+    w.end_object();
+    w.key("by_name");
+    w.begin_object(2);
+    w.key("a");
+    w.begin_object(2);  // a message value: the entry closes after it
+    w.key("s");
+    w.value("x");
+    w.key("weights");
+    w.begin_object(1);
+    w.key("inner");
+    w.value(1.5);
+    w.end_object();
+    w.end_object();
+    w.key("b");
+    w.begin_object(0);
+    w.end_object();
+    w.end_object();
+    w.key("rows");
+    w.begin_object(1);
+    w.key("r");
+    w.begin_array(3);
+    w.value("label");
+    w.value(1.0);
+    w.value(2.0);
+    w.end_array();
+    w.end_object();
+    w.key("i64");  // the message goes on after the map
+    w.value(7);
+    w.end_object();
+  });
+  const AllTypes m = decode(write_test([](auto& w) {
+    w.begin_object(1);
+    w.key("weights");
+    w.begin_object(1);
+    w.key("btc_usd");
+    w.value(0.25);
+    w.end_object();
+    w.end_object();
+  }));
+  ASSERT_EQ(m.weights_size(), 1);
+  EXPECT_EQ(m.weights().at("btc_usd"), 0.25);
+}
+
+TEST(ProtobufWriter, EmptyMapsAreAbsentAndArraysForMapsAreSkipped) {
+  EXPECT_EQ(write_test([](auto& w) {
+              w.begin_object(1);
+              w.key("weights");
+              w.begin_object(0);
+              w.end_object();
+              w.end_object();
+            }),
+            "");
+  const AllTypes m = decode(write_test(
+      [](auto& w) {
+        w.begin_object(3);
+        w.key("weights");  // an array for a map
+        w.begin_array(1);
+        w.value(1.0);
+        w.end_array();
+        w.key("by_name");  // a scalar for a map
+        w.value(1.0);
+        w.key("i64");
+        w.value(3);
+        w.end_object();
+      },
+      2));
+  EXPECT_EQ(m.weights_size(), 0);
+  EXPECT_EQ(m.by_name_size(), 0);
+  EXPECT_EQ(m.i64(), 3);
+}
+
 TEST(ProtobufWriter, NullsInListsOfDoublesAreNaN) {
   const AllTypes m = decode(write_test([](auto& w) {
     w.begin_object(1);
@@ -690,10 +774,11 @@ class RandomTree {
 
  private:
   static constexpr const char* kKeys[] = {
-      "d",    "f",     "i64",      "u64",   "i32",      "u32",    "s64",    "s32",   "fx64",
-      "fx32", "sfx64", "sfx32",    "b",     "color",    "s",      "raw",    "child", "ds",
-      "ss",   "strs",  "children", "fixed", "unpacked", "n",      "pairs",  "pair",  "row",
-      "pick", "only",  "far",      "nope",  "",         "result", "params", "data",  "id"};
+      "d",      "f",      "i64",   "u64",   "i32",      "u32",     "s64",      "s32",
+      "fx64",   "fx32",   "sfx64", "sfx32", "b",        "color",   "s",        "raw",
+      "child",  "ds",     "ss",    "strs",  "children", "fixed",   "unpacked", "n",
+      "pairs",  "pair",   "row",   "pick",  "only",     "far",     "nope",     "",
+      "result", "params", "data",  "id",    "weights",  "by_name", "rows"};
   static constexpr const char* kStrings[] = {"", "x", "market_price", "\xff\xfe", "h\xc3\xa9"};
   std::mt19937 rng_;
 };

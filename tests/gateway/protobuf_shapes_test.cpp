@@ -3,11 +3,14 @@
 // as the gateway chooses it, protobuf_members.hpp), decoded by libprotobuf's classes generated
 // from proto/greekwire.proto, and compared with the JSON as trees (codec/protobuf_tree.hpp). No
 // mismatch is allowed: a member or shape the schema lacks fails here, in every build. Also: every
-// method of the gateway's dispatch table and every channel kind has a typed member.
+// method of the gateway's dispatch table and every channel kind has a typed member. The results
+// written outside encode.hpp and risk.hpp (tokens, cancel-on-disconnect) are checked over the
+// wire by tests/gateway/test_protobuf.py.
 #include <greekwire.pb.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -21,6 +24,7 @@
 #include "gateway/channels.hpp"
 #include "gateway/encode.hpp"
 #include "gateway/protobuf_members.hpp"
+#include "gateway/risk.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -268,12 +272,25 @@ TEST(ProtobufShapes, PublicAndUserTrades) {
     });
     const auto m = notification("user.trades." + i.name + ".raw", [&](auto& w) {
       w.begin_array(2);
-      write_user_trade(w, t, i, Liquidity::taker, trade_order(order_of(i, false, false)));
+      write_user_trade(w, t, i, Liquidity::taker, trade_order(order_of(i, false, false)), 65450.5);
       write_user_trade(w, t, i, Liquidity::maker, TradeOrder{});
       w.end_array();
     });
-    EXPECT_EQ(m.params().user_trades().trades(1).liquidity(), "M");
-    EXPECT_FALSE(m.params().user_trades().trades(0).has_matching_id());  // null
+    const greekwire::v2::Trade& taker = m.params().user_trades().trades(0);
+    const greekwire::v2::Trade& maker = m.params().user_trades().trades(1);
+    EXPECT_EQ(maker.liquidity(), "M");
+    EXPECT_FALSE(taker.has_matching_id());  // null
+    EXPECT_EQ(taker.label(), "bot-1");
+    EXPECT_FALSE(maker.has_label());  // only when the order has one
+    EXPECT_TRUE(taker.api());
+    EXPECT_TRUE(taker.has_mmp() && !taker.mmp());
+    EXPECT_TRUE(taker.has_risk_reducing() && !taker.risk_reducing());
+    if (i.kind == market::Kind::option) {
+      EXPECT_EQ(taker.underlying_price(), 65450.5);
+      EXPECT_EQ(maker.underlying_price(), 65000.1);  // none given: the trade's index
+    } else {
+      EXPECT_FALSE(taker.has_underlying_price());
+    }
   }
 }
 
@@ -336,22 +353,194 @@ TEST(ProtobufShapes, PositionsSummaryAndPortfolio) {
     w.begin_array(0);
     w.end_array();
   });
+  const auto one = response("private/get_position", [&](auto& w) {
+    write_position(w, option_position, opt, position_context(opt, option_position, 90000, &greeks));
+  });
+  EXPECT_DOUBLE_EQ(one.private_get_position().gamma(),
+                   opt.to_amount(option_position.size) * greeks.gamma);
+  EXPECT_FALSE(one.private_get_position().has_leverage());
+}
+
+// The portfolio's Greeks and Deribit's per-index maps ({"btc_usd": x}, {} without positions).
+TEST(ProtobufShapes, AccountSummaryAndPortfolioWithTheirMaps) {
+  const Instrument perp = perpetual();
+  const Instrument opt = option();
+  const sim::PositionSnapshot future_position{perp.id, -100, 50000, 51000, -0.0004, 0.001};
+  const sim::PositionSnapshot option_position{opt.id, 15, 0.05, 0.06, 0.015, 0};
+  const sim::TickerGreeks greeks{0.4, 0.00002, 150, -40, 80};
   sim::AccountSnapshot account;
   account.found = true;
   account.currency = Currency::BTC;
   account.summary = {10.0, 10.2, 0.5, 0.3, 9.7, 0.12, -0.02, 0.001};
+  const auto flat =
+      response("private/get_account_summary", [&](auto& w) { write_account_summary(w, account); });
+  EXPECT_EQ(flat.private_get_account_summary().delta_total_map_size(), 0);  // {}
+
   account.positions = {future_position, option_position};
-  AccountRisk risk;
-  add_position_risk(risk, perp, future_position, nullptr);
-  add_position_risk(risk, opt, option_position, &greeks);
-  response("private/get_account_summary",
-           [&](auto& w) { write_account_summary(w, account, risk); });
-  market::PortfolioUpdate p;
-  p.currency = Currency::ETH;
-  p.balance = 1.0;
-  p.equity = 0.9;
-  p.session_upl = -0.1;
-  notification("user.portfolio.ETH", [&](auto& w) { write_portfolio(w, p, risk); });
+  sim::add_position_risk(account.risk, perp, future_position, nullptr, false);
+  sim::add_position_risk(account.risk, opt, option_position, &greeks, true);
+  const auto m =
+      response("private/get_account_summary", [&](auto& w) { write_account_summary(w, account); });
+  const greekwire::v2::AccountSummary& summary = m.private_get_account_summary();
+  ASSERT_EQ(summary.delta_total_map_size(), 1);
+  EXPECT_EQ(summary.delta_total_map().at("btc_usd"), account.risk.delta_total);
+  EXPECT_EQ(summary.options_vega_map().at("btc_usd"), account.risk.options_vega);
+  EXPECT_EQ(summary.options_theta_map().at("btc_usd"), account.risk.options_theta);
+  EXPECT_EQ(summary.options_gamma_map().at("btc_usd"), account.risk.options_gamma);
+  EXPECT_EQ(summary.margin_model(), "segregated_sm");
+
+  // Futures only: delta_total_map has its entry, the options' maps are {}.
+  sim::Portfolio portfolio;
+  portfolio.funds.currency = Currency::ETH;
+  portfolio.funds.balance = 1.0;
+  portfolio.funds.equity = 0.9;
+  portfolio.funds.session_upl = -0.1;
+  sim::add_position_risk(portfolio.risk, perp, future_position, nullptr, false);
+  const auto p =
+      notification("user.portfolio.ETH", [&](auto& w) { write_portfolio(w, portfolio); });
+  EXPECT_EQ(p.params().user_portfolio().delta_total_map().at("eth_usd"),
+            portfolio.risk.delta_total);
+  EXPECT_EQ(p.params().user_portfolio().options_vega_map_size(), 0);
+  notification("user.portfolio.BTC", [&](auto& w) { write_portfolio(w, sim::Portfolio{}); });
+}
+
+// ---- Queries: open orders, trade pages, book summaries --------------------------------------
+
+TEST(ProtobufShapes, OpenOrders) {
+  const Instrument perp = perpetual();
+  const sim::OwnedOrderUpdate resting = order_of(perp, false, true);
+  for (std::string_view method :
+       {"private/get_open_orders_by_instrument", "private/get_open_orders_by_currency"}) {
+    const auto m = response(method, [&](auto& w) {
+      w.begin_array(2);
+      write_order(w, resting, perp);
+      write_order(w, order_of(perp, true, false), perp);
+      w.end_array();
+    });
+    const greekwire::v2::OrderList& orders = method.ends_with("instrument")
+                                                 ? m.private_get_open_orders_by_instrument()
+                                                 : m.private_get_open_orders_by_currency();
+    ASSERT_EQ(orders.orders_size(), 2);
+    EXPECT_EQ(orders.orders(1).price_text(), "market_price");
+    response(method, [&](auto& w) {
+      w.begin_array(0);
+      w.end_array();
+    });
+  }
+}
+
+TEST(ProtobufShapes, TradePages) {
+  for (const Instrument& i : {perpetual(), option()}) {
+    sim::PublicTradePage page;
+    page.trades = {trade_of(i), trade_of(i)};
+    page.has_more = true;
+    const auto last = response("public/get_last_trades_by_instrument",
+                               [&](auto& w) { write_last_trades(w, page, i); });
+    EXPECT_EQ(last.public_get_last_trades_by_instrument().trades_size(), 2);
+    EXPECT_TRUE(last.public_get_last_trades_by_instrument().has_more());
+    EXPECT_FALSE(last.public_get_last_trades_by_instrument().trades(0).has_liquidity());
+
+    sim::UserTrade labelled;
+    labelled.trade = trade_of(i);
+    labelled.maker = true;
+    labelled.post_only = true;
+    labelled.order_known = true;
+    labelled.label_size = 4;
+    std::memcpy(labelled.label_data.data(), "rest", 4);
+    sim::UserTrade plain;
+    plain.trade = trade_of(i);
+    plain.order_type = market::OrderType::market;
+    sim::UserTradePage mine;
+    mine.trades = {labelled, plain};
+    const auto user = response("private/get_user_trades_by_instrument",
+                               [&](auto& w) { write_user_trades(w, mine, i); });
+    const greekwire::v2::TradePage& result = user.private_get_user_trades_by_instrument();
+    ASSERT_EQ(result.trades_size(), 2);
+    EXPECT_FALSE(result.has_more());  // false is sent, not left out
+    ASSERT_TRUE(result.has_has_more());
+    EXPECT_EQ(result.trades(0).label(), "rest");
+    EXPECT_EQ(result.trades(0).direction(), "buy");  // the maker's side
+    EXPECT_FALSE(result.trades(1).has_label());
+    EXPECT_EQ(result.trades(1).order_type(), "market");
+    EXPECT_EQ(result.trades(0).has_underlying_price(), i.kind == market::Kind::option);
+
+    page.trades.clear();
+    page.has_more = false;
+    response("public/get_last_trades_by_instrument",
+             [&](auto& w) { write_last_trades(w, page, i); });
+  }
+}
+
+TEST(ProtobufShapes, BookSummariesOfEveryKind) {
+  const std::vector<Instrument> rows = {perpetual(), future(), option()};
+  std::vector<sim::Ticker> tickers;
+  for (const Instrument& i : rows) tickers.push_back(ticker_of(i));
+  // An untraded instrument with an empty bid side: Deribit's nulls, left out.
+  sim::Ticker untraded = ticker_of(rows[1]);
+  untraded.stats = {};
+  untraded.best_bid_amount = 0;
+  untraded.last_price = 0;
+  const auto m = response("public/get_book_summary_by_currency", [&](auto& w) {
+    w.begin_array(rows.size() + 1);
+    for (std::size_t k = 0; k < rows.size(); ++k) write_book_summary(w, tickers[k], rows[k]);
+    write_book_summary(w, untraded, rows[1]);
+    w.end_array();
+  });
+  const greekwire::v2::BookSummaryList& list = m.public_get_book_summary_by_currency();
+  ASSERT_EQ(list.summaries_size(), 4);
+  EXPECT_TRUE(list.summaries(0).has_funding_8h());
+  EXPECT_TRUE(list.summaries(1).has_volume_notional());
+  EXPECT_EQ(list.summaries(2).underlying_index(), "BTC-25DEC26");
+  EXPECT_FALSE(list.summaries(2).has_volume_notional());
+  EXPECT_FALSE(list.summaries(3).has_bid_price());
+  EXPECT_FALSE(list.summaries(3).has_mid_price());
+  EXPECT_FALSE(list.summaries(3).has_last());
+  EXPECT_FALSE(list.summaries(3).has_high());
+  EXPECT_TRUE(list.summaries(3).has_ask_price());
+  response("public/get_book_summary_by_currency", [&](auto& w) {
+    w.begin_array(0);
+    w.end_array();
+  });
+}
+
+// ---- private/get_risk_matrix ----------------------------------------------------------------
+
+TEST(ProtobufShapes, RiskMatrixTotalsAndBreakdown) {
+  const Instrument perp = perpetual();
+  const Instrument opt = option();
+  const double moves[] = {-0.5, 0, 0.25};
+  const double shifts[] = {-5, 0};
+  market::RiskMatrix matrix;
+  matrix.pnl = {-0.25, 0, 0.125, -0.3, 0, 0.2};
+  matrix.greeks = {0.5, 1e-05, 12.5, -3.25};
+  matrix.position_pnl = {-0.5, 0, 0.25, -0.5, 0, 0.25, 0.25, 0, -0.125, 0.2, 0, -0.05};
+  matrix.position_greeks = {{0.75, 0, 0, 0}, {-0.25, 1e-05, 12.5, -3.25}};
+  const RiskRow rows[] = {{&perp, 1000, 50000, 0}, {&opt, -2, 0.0415, 61.5}};
+  RiskView view;
+  view.currency = Currency::BTC;
+  view.timestamp = 1767225600000;
+  view.index_price = 49990.5;
+  view.underlying_moves = moves;
+  view.vol_shifts = shifts;
+  view.matrix = &matrix;
+  const auto totals =
+      response("private/get_risk_matrix", [&](auto& w) { write_risk_matrix(w, view); });
+  const greekwire::v2::RiskMatrix& t = totals.private_get_risk_matrix();
+  ASSERT_EQ(t.pnl_size(), 2);
+  EXPECT_EQ(t.pnl(1).pnl(2), 0.2);
+  EXPECT_EQ(t.underlying_moves_size(), 3);
+  EXPECT_EQ(t.positions_size(), 0);
+
+  view.rows = rows;
+  view.per_position = true;
+  const auto full =
+      response("private/get_risk_matrix", [&](auto& w) { write_risk_matrix(w, view); });
+  const greekwire::v2::RiskMatrix& f = full.private_get_risk_matrix();
+  ASSERT_EQ(f.positions_size(), 2);
+  EXPECT_FALSE(f.positions(0).has_mark_iv());  // futures
+  EXPECT_EQ(f.positions(1).mark_iv(), 61.5);
+  EXPECT_EQ(f.positions(1).pnl(0).pnl(2), -0.125);
+  EXPECT_EQ(f.positions(1).gamma(), 1e-05);
 }
 
 // ---- Index and mark prices, instruments -------------------------------------------------------

@@ -9,7 +9,10 @@ tree a JSON client gets. Two connections, one JSON and one protobuf, must then s
 trees, field by field:
 
 - every public and private method's result and the errors (same request on both connections;
-  a market-dependent result is retried until both land between the same two events);
+  a market-dependent result is retried until both land between the same two events): queries
+  (open orders, trade pages, book summaries, a position, the risk matrix with and without its
+  breakdown), cancel-on-disconnect's settings, forked and exchanged tokens, and the account
+  summary's per-index maps (map<string, double>, printed by json_format as the same object);
 - every channel kind: the JSON connection subscribes first, so every protobuf notification but a
   subscriber's own snapshot has an identical JSON twin (book, grouped book, ticker, trades,
   index, mark prices, volsurface, chain blocks, user orders (raw and list), user trades,
@@ -35,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
 import harness  # noqa: E402
 from test_gateway import Serve, http_get, new_account, run, signed_auth  # noqa: E402
+from test_tokens import account_id  # noqa: E402
 
 websockets = harness.require_module("websockets")
 harness.require_module("google.protobuf")
@@ -92,6 +96,11 @@ def key_of(field):
     return field.name[:-5] if is_alternative(field) else field.name
 
 
+def is_map(field):
+    return (field.type == FieldDescriptor.TYPE_MESSAGE
+            and field.message_type.GetOptions().map_entry)
+
+
 def scalar(value, field):
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return from_dict(value, field.message_type)
@@ -118,7 +127,10 @@ def from_dict(value, descriptor):
     for field in descriptor.fields:
         if field.name not in value:
             continue
-        if field.label == FieldDescriptor.LABEL_REPEATED:
+        if is_map(field):  # json_format prints a map as the JSON object it stands for
+            value_field = field.message_type.fields_by_name["value"]
+            out[field.name] = {k: scalar(v, value_field) for k, v in value[field.name].items()}
+        elif field.label == FieldDescriptor.LABEL_REPEATED:
             out[key_of(field)] = [scalar(v, field) for v in value[field.name]]
         else:
             out[key_of(field)] = scalar(value[field.name], field)
@@ -130,15 +142,22 @@ def decode(raw):
         raise AssertionError(f"a text frame on the protobuf connection: {raw[:200]}")
     envelope = pb.Envelope()
     envelope.ParseFromString(raw)
+    # Every result and notification has a typed member: the JSON-text fallbacks mean the schema
+    # lags behind the gateway (a release build falls back instead of aborting).
+    untyped = envelope.WhichOneof("result") == "result_json" or (
+        envelope.HasField("params") and envelope.params.WhichOneof("data") == "data_json")
+    assert not untyped, f"an untyped message: {envelope}"
     tree = json_format.MessageToDict(envelope, preserving_proto_field_name=True)
     return from_dict(tree, pb.Envelope.DESCRIPTOR)
 
 
 def canon(value):
-    """What both encodings must agree on: null and [] members are absent, NaN is null, 21.0 is
-    21 (JSON prints integral doubles without the point)."""
+    """What both encodings must agree on: null, [] and {} members are absent (an empty map is
+    an absent one on the wire), NaN is null, 21.0 is 21 (JSON prints integral doubles without
+    the point)."""
     if isinstance(value, dict):
-        return {k: canon(v) for k, v in value.items() if v is not None and v != []}
+        members = {k: canon(v) for k, v in value.items()}
+        return {k: v for k, v in members.items() if v is not None and v != [] and v != {}}
     if isinstance(value, list):
         return [canon(v) for v in value]
     if isinstance(value, float):
@@ -286,12 +305,27 @@ def public_methods(server):
                     ("public/unsubscribe_all", {}, 1, ok),
                     ("public/set_heartbeat", {"interval": 60}, 1, ok),
                     ("public/disable_heartbeat", {}, 1, ok),
+                    ("public/get_last_trades_by_instrument", {"instrument_name": "BTC-PERPETUAL",
+                                                              "count": 5}, 50, ok),
+                    ("public/get_last_trades_by_instrument", {"instrument_name": option}, 50, ok),
+                    ("public/get_book_summary_by_currency", {"currency": "ETH",
+                                                             "kind": "future"}, 50, ok),
+                    ("public/get_book_summary_by_currency", {"currency": "BTC",
+                                                             "kind": "option"}, 50, ok),
                     # unknown method, parameters, raw channels without auth, no auth
                     ("public/nope", {}, 1, error),
                     ("public/get_order_book", {"instrument_name": 5}, 1, error),
                     ("public/get_instrument", {"instrument_name": "NOPE-1"}, 1, error),
                     ("public/set_heartbeat", {"interval": 1}, 1, error),
                     ("public/subscribe", {"channels": ["book.BTC-PERPETUAL.raw"]}, 1, error),
+                    ("public/get_book_summary_by_currency", {"currency": "XRP"}, 1, error),
+                    ("public/get_last_trades_by_instrument", {"instrument_name": "NOPE-1"}, 1,
+                     error),
+                    ("public/fork_token", {"refresh_token": "1.nonsense", "session_name": "x"}, 1,
+                     error),
+                    ("public/exchange_token", {"refresh_token": "1.nonsense"}, 1, error),
+                    ("private/get_risk_matrix", {"currency": "BTC"}, 1, error),
+                    ("private/get_cancel_on_disconnect", {}, 1, error),
                     ("private/get_positions", {"currency": "BTC"}, 1, error)):
                 ja, _ = await same_answer(a, b, method, params, attempts)
                 assert outcome in ja, (method, params, ja)
@@ -384,16 +418,15 @@ def private_methods(server):
                         if n["params"]["channel"] == "user.trades.BTC-PERPETUAL.raw"
                         for t in n["params"]["data"]}
             for trade in sold["trades"]:
-                mine = dict(notified[trade["trade_id"]])
-                # Fills in notifications do not carry the order's type, flags and label yet.
-                for key in ("order_type", "post_only", "reduce_only", "label"):
-                    mine[key] = trade[key]
-                same_order(mine, trade)
+                same_order(notified[trade["trade_id"]], trade)
             await b.call("private/buy", {"instrument_name": "BTC-PERPETUAL", "amount": 10,
-                                         "price": far})
+                                         "price": far, "label": "resting"})
+            await b.call("private/sell", {"instrument_name": "BTC-PERPETUAL", "amount": 20,
+                                          "price": book["best_ask_price"] + 5000})
+            await query_methods(a, b)
             counted = await b.call("private/cancel_all_by_instrument",
                                    {"instrument_name": "BTC-PERPETUAL"})
-            assert counted["result"] == 1, counted
+            assert counted["result"] == 2, counted
             for method in ("private/get_positions", "private/get_account_summary"):
                 await same_answer(a, b, method, {"currency": "BTC"}, attempts=50)
                 await same_answer(a, b, method, {"currency": "ETH"}, attempts=50)
@@ -403,6 +436,7 @@ def private_methods(server):
             assert_twins(a.log, b.log, snapshots=False)
             kinds = {n["params"]["channel"] for n in b.log}
             assert kinds == set(channels), kinds
+            await session_methods(a, b, client_id, secret, account_id(server, "proto-trader"))
             await same_answer(a, b, "private/unsubscribe", {"channels": channels[:1]})
             await same_answer(a, b, "private/unsubscribe_all")
             await same_answer(a, b, "private/logout")
@@ -410,6 +444,81 @@ def private_methods(server):
             for ws in sockets:
                 await ws.close()
     run(go())
+
+
+async def query_methods(a, b):
+    """The account's queries, with two resting orders, a fill and an option position."""
+    options = (await a.call("public/get_instruments", {"currency": "BTC",
+                                                       "kind": "option"}))["result"]
+    option = options[len(options) // 2]["instrument_name"]
+    bought = await b.call("private/buy", {"instrument_name": option, "amount": 1,
+                                          "type": "market"})
+    assert bought["result"]["trades"], bought
+    for method, params, outcome in (
+            ("private/get_open_orders_by_instrument", {"instrument_name": "BTC-PERPETUAL"},
+             "result"),
+            ("private/get_open_orders_by_instrument", {"instrument_name": option}, "result"),
+            ("private/get_open_orders_by_currency", {"currency": "BTC"}, "result"),
+            ("private/get_open_orders_by_currency", {"currency": "BTC", "type": "limit"},
+             "result"),
+            ("private/get_open_orders_by_currency", {"currency": "BTC", "kind": "nope"}, "error"),
+            ("private/get_user_trades_by_instrument", {"instrument_name": "BTC-PERPETUAL",
+                                                       "count": 3}, "result"),
+            ("private/get_user_trades_by_instrument", {"instrument_name": option}, "result"),
+            ("private/get_user_trades_by_instrument", {"instrument_name": "NOPE-1"}, "error")):
+        ja, _ = await same_answer(a, b, method, params)
+        assert outcome in ja, (method, params, ja)
+    orders = (await b.call("private/get_open_orders_by_currency", {"currency": "BTC"}))["result"]
+    assert sorted(o["direction"] for o in orders) == ["buy", "sell"], orders
+    fills = (await b.call("private/get_user_trades_by_instrument",
+                          {"instrument_name": option}))["result"]["trades"]
+    assert fills and all("underlying_price" in t for t in fills), fills
+    # Market-dependent: retried until both land between the same two ticks.
+    for method, params in (
+            ("private/get_position", {"instrument_name": "BTC-PERPETUAL"}),
+            ("private/get_position", {"instrument_name": option}),
+            ("private/get_risk_matrix", {"currency": "BTC"}),
+            ("private/get_risk_matrix", {"currency": "BTC", "per_position": True,
+                                         "underlying_moves": [-0.1, 0, 0.1],
+                                         "vol_shifts": [0, 5]}),
+            ("private/get_account_summary", {"currency": "BTC"})):
+        ja, _ = await same_answer(a, b, method, params, attempts=50)
+        assert "result" in ja, (method, params, ja)
+    summary = (await b.call("private/get_account_summary", {"currency": "BTC"}))["result"]
+    for key in ("delta_total_map", "options_vega_map", "options_gamma_map", "options_theta_map"):
+        assert list(summary[key]) == ["btc_usd"], (key, summary)
+    matrix = (await b.call("private/get_risk_matrix", {"currency": "BTC",
+                                                       "per_position": True}))["result"]
+    assert {p["kind"] for p in matrix["positions"]} == {"future", "option"}, matrix
+
+
+async def session_methods(a, b, client_id, secret, subject_id):
+    """Cancel-on-disconnect's settings (each connection its own) and new tokens."""
+    for method, params, outcome in (
+            ("private/get_cancel_on_disconnect", {}, "result"),
+            ("private/enable_cancel_on_disconnect", {}, "result"),
+            ("private/get_cancel_on_disconnect", {"scope": "connection"}, "result"),
+            ("private/disable_cancel_on_disconnect", {"scope": "connection"}, "result"),
+            ("private/get_cancel_on_disconnect", {"scope": "account"}, "result"),
+            ("private/enable_cancel_on_disconnect", {"scope": "nope"}, "error")):
+        ja, _ = await same_answer(a, b, method, params)
+        assert outcome in ja, (method, params, ja)
+    enabled = await b.call("private/enable_cancel_on_disconnect")
+    assert enabled["result"] == "ok", enabled
+    setting = await b.call("private/get_cancel_on_disconnect")
+    assert setting["result"] == {"scope": "connection", "enabled": True}, setting
+    await b.call("private/disable_cancel_on_disconnect")
+    base = (await a.call("public/auth", {
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
+        "scope": "session:proto trade:read_write"}))["result"]
+    tokens = ("access_token", "refresh_token")
+    await same_answer(a, b, "public/fork_token", {"refresh_token": base["refresh_token"],
+                                                  "session_name": "forked"}, ignore=tokens)
+    await same_answer(a, b, "public/exchange_token", {
+        "refresh_token": base["refresh_token"], "subject_id": subject_id,
+        "scope": "session:swapped account:read"}, ignore=tokens)
+    ja, _ = await same_answer(a, b, "public/fork_token", {"refresh_token": base["refresh_token"]})
+    assert ja["error"]["data"]["param"] == "session_name", ja
 
 
 def assert_twins(json_log, proto_log, snapshots=True):
@@ -520,7 +629,8 @@ def main():
              lambda: public_methods(server)),
             ("every channel kind: each protobuf notification has its JSON twin; heartbeats",
              lambda: channels(server)),
-            ("auth, order entry, account queries, user.* channels", lambda: private_methods(server)),
+            ("auth, order entry, account and risk queries, cancel-on-disconnect, tokens, user.*"
+             " channels", lambda: private_methods(server)),
             ("/metrics counts protobuf messages; HTTP stays JSON", lambda: metrics(server)),
             ("SIGTERM -> exit 0, clean stderr", server.stop),
         ])
