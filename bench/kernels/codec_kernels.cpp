@@ -1,5 +1,6 @@
 // Kernel benchmarks of the codec layer: one Deribit book change notification (10 levels a
-// side) written as JSON and as MessagePack, and a typical private/buy request parsed, next to
+// side) and one option ticker notification (the gateway's own encoder) written as JSON, as
+// MessagePack and as Protocol Buffers, and a typical private/buy request parsed, next to
 // simdjson's DOM and On-Demand APIs doing the bare minimum on the same text (the choice between
 // them for the request parser).
 #include <benchmark/benchmark.h>
@@ -7,16 +8,20 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "codec/json_writer.hpp"
 #include "codec/msgpack_writer.hpp"
+#include "codec/protobuf_writer.hpp"
 #include "codec/request.hpp"
 #include "codec/response.hpp"
 #include "codec/text.hpp"
+#include "gateway/encode.hpp"
 
 namespace {
 
@@ -89,14 +94,28 @@ void write_book_change(W& w, const BookChange& book) {
   });
 }
 
+// In protobuf a notification's data is a typed member of Params.data, which the writer is told
+// (the gateway looks it up once per channel kind; so does the benchmark, outside the loop).
+const protobuf::Field* data_member(std::string_view name) {
+  const protobuf::Schema& schema = protobuf::greekwire_schema();
+  return schema.find_member(*schema.find_message("greekwire.v2.Params"), "data", name);
+}
+
+template <class W>
+void choose(W& w, const protobuf::Field* member) {
+  if constexpr (std::is_same_v<W, ProtobufWriter>) w.choose(member);
+}
+
 template <class W>
 void BM_BookChange(benchmark::State& state) {
   const BookChange book = sample_book();
+  const protobuf::Field* member = data_member("book");
   std::string out;
   out.reserve(4096);
   for (auto _ : state) {
     out.clear();
     W w(out);
+    choose(w, member);
     write_book_change(w, book);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
@@ -106,6 +125,59 @@ void BM_BookChange(benchmark::State& state) {
 }
 BENCHMARK_TEMPLATE(BM_BookChange, JsonWriter)->Name("BM_BookChangeJson");
 BENCHMARK_TEMPLATE(BM_BookChange, MsgpackWriter)->Name("BM_BookChangeMsgpack");
+BENCHMARK_TEMPLATE(BM_BookChange, ProtobufWriter)->Name("BM_BookChangeProtobuf");
+
+// An option's ticker.{instrument}.100ms notification (26 members with stats and greeks), as the
+// publisher writes it (gateway::write_ticker).
+gw::sim::Ticker sample_ticker(const gw::market::Instrument& option) {
+  gw::sim::Ticker t;
+  t.timestamp = 1733212345678;
+  t.instrument = option.id;
+  t.kind = gw::market::Kind::option;
+  t.best_bid_price = 455;  // 0.0455 BTC
+  t.best_bid_amount = 31;  // 3.1 BTC
+  t.best_ask_price = 465;
+  t.best_ask_amount = 127;
+  t.last_price = 460;
+  t.mark_price = 0.04601234;
+  t.index_price = 97012.37;
+  t.estimated_delivery_price = 97012.37;
+  t.open_interest = 1530;
+  t.stats = {470, 440, 214, 0, -1.8};
+  t.underlying_price = 97450.5;
+  t.underlying_future = 3;
+  t.bid_iv = 54.21;
+  t.ask_iv = 56.05;
+  t.mark_iv = 55.13;
+  t.greeks = {0.45213, 0.00001923, 150.21, -40.12, 80.34};
+  return t;
+}
+
+template <class W>
+void BM_Ticker(benchmark::State& state) {
+  gw::market::Instrument option = gw::market::make_instrument(gw::market::option_name(
+      gw::market::Currency::BTC, std::chrono::year_month_day{std::chrono::year{2024} / 12 / 27},
+      100000, gw::market::OptionType::call));
+  option.id = 7;
+  const gw::sim::Ticker ticker = sample_ticker(option);
+  const std::string channel = "ticker." + option.name + ".100ms";
+  const protobuf::Field* member = data_member("ticker");
+  std::string out;
+  out.reserve(4096);
+  for (auto _ : state) {
+    out.clear();
+    W w(out);
+    choose(w, member);
+    write_notification(w, channel, [&](W& d) { gw::gateway::write_ticker(d, ticker, option); });
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size()));
+  state.counters["bytes"] = static_cast<double>(out.size());
+}
+BENCHMARK_TEMPLATE(BM_Ticker, JsonWriter)->Name("BM_TickerJson");
+BENCHMARK_TEMPLATE(BM_Ticker, MsgpackWriter)->Name("BM_TickerMsgpack");
+BENCHMARK_TEMPLATE(BM_Ticker, ProtobufWriter)->Name("BM_TickerProtobuf");
 
 // The book's 40 doubles alone: our Deribit-style formatting against plain std::to_chars
 // (shortest round-trip, its own layout) on the same values, to show what the layout costs.

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "gateway/gateway_internal.hpp"
+#include "gateway/protobuf_members.hpp"
 
 namespace gw::gateway {
 
@@ -131,7 +132,7 @@ void Gateway::start() {
   options.listen = config_.listen;
   options.threads = config_.threads;
   options.tls = config_.tls;
-  options.handshake.subprotocols = {"json", "msgpack"};
+  options.handshake.subprotocols = {kEncodingNames.begin(), kEncodingNames.end()};
   options.socket.handshake_timeout_s = config_.handshake_timeout_s;
   options.socket.idle_timeout_s = config_.idle_timeout_s;
   options.socket.ping_interval_s = config_.ping_interval_s;
@@ -291,7 +292,7 @@ void Gateway::on_open(ws::WebSocket& socket) {
   session->id = next_session_id_.fetch_add(1, std::memory_order_relaxed);
   session->socket = &socket;
   session->thread = thread_of(socket.loop());
-  session->encoding = socket.subprotocol() == "msgpack" ? Encoding::msgpack : Encoding::json;
+  session->encoding = encoding_of_subprotocol(socket.subprotocol());
   session->heartbeat.set_callback([this, session] { arm_heartbeat(*session); });
   socket.user_data = session;
   io_[session->thread]->sessions.emplace(session->id, session);
@@ -357,7 +358,7 @@ void Gateway::arm_heartbeat(Session& session) {
   session.test_request_pending = true;
   IoThread& io = *io_[session.thread];
   write_encoded(io.out, session.encoding, [](auto& w) { codec::write_test_request(w); });
-  if (session.encoding == Encoding::msgpack) {
+  if (is_binary(session.encoding)) {
     session.socket->send_binary(bytes_of(io.out));
   } else {
     session.socket->send_text(io.out);
@@ -392,6 +393,9 @@ void Gateway::handle_text(std::size_t thread, Session* session, std::string_view
   const std::string_view peer =
       http != nullptr ? http->peer : (session != nullptr ? std::string_view(session->peer) : "");
   reply.audit = OrderAuditTrail::begin(request.method, request.params, peer, reply.id_json);
+  if (reply.encoding == Encoding::protobuf && !reply.is_http) {
+    reply.result_member = result_member(request.method);
+  }
   if (session != nullptr && !session->limiter.admit(request.method, now_us() / 1000)) {
     // Deribit: out of credits is 10028, and the session is terminated.
     respond_error(reply, codec::errors::too_many_requests);
@@ -551,7 +555,7 @@ void Gateway::send_bytes(const Reply& reply, const std::string& bytes, bool is_e
   const auto e = static_cast<std::size_t>(session->encoding);
   metrics_.messages_out[e].fetch_add(1, std::memory_order_relaxed);
   metrics_.bytes_out[e].fetch_add(bytes.size(), std::memory_order_relaxed);
-  if (session->encoding == Encoding::msgpack) {
+  if (is_binary(session->encoding)) {
     session->socket->send_binary(bytes_of(bytes));
   } else {
     session->socket->send_text(bytes);
@@ -682,17 +686,18 @@ std::string Gateway::metrics_text() const {
   out +=
       "# HELP greekwire_messages_out_total WebSocket messages sent, by encoding.\n"
       "# TYPE greekwire_messages_out_total counter\n";
-  const char* names[] = {"json", "msgpack"};
   for (std::size_t e = 0; e < kEncodings; ++e) {
     std::snprintf(line, sizeof line, "greekwire_messages_out_total{encoding=\"%s\"} %llu\n",
-                  names[e], static_cast<unsigned long long>(metrics_.messages_out[e].load()));
+                  kEncodingNames[e].data(),
+                  static_cast<unsigned long long>(metrics_.messages_out[e].load()));
     out += line;
   }
   out +=
       "# HELP greekwire_bytes_out_total WebSocket payload bytes sent, by encoding.\n"
       "# TYPE greekwire_bytes_out_total counter\n";
   for (std::size_t e = 0; e < kEncodings; ++e) {
-    std::snprintf(line, sizeof line, "greekwire_bytes_out_total{encoding=\"%s\"} %llu\n", names[e],
+    std::snprintf(line, sizeof line, "greekwire_bytes_out_total{encoding=\"%s\"} %llu\n",
+                  kEncodingNames[e].data(),
                   static_cast<unsigned long long>(metrics_.bytes_out[e].load()));
     out += line;
   }

@@ -10,6 +10,7 @@
 
 #include "codec/json_writer.hpp"
 #include "codec/msgpack_writer.hpp"
+#include "codec/protobuf_writer.hpp"
 #include "codec/response.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/http_auth.hpp"
@@ -57,6 +58,8 @@ struct Gateway::Reply {
   ws::HttpReply http;         // HTTP twins
   bool is_http = false;
   Encoding encoding = Encoding::json;
+  // protobuf: the member of Envelope.result the method's result is (protobuf_members.hpp).
+  const codec::protobuf::Field* result_member = nullptr;
   std::int64_t us_in = 0;
   codec::IdKind id_kind = codec::IdKind::absent;
   std::string id_json;
@@ -104,17 +107,29 @@ struct Gateway::IoThread {
   std::string out;
 };
 
-// Writes a message into a scratch buffer in the reply's encoding.
+// Writes a message into a scratch buffer in the reply's encoding. `member`: in protobuf, the
+// typed member the message's result or data is (ProtobufWriter::choose).
 template <class F>
-void write_encoded(std::string& out, Encoding encoding, F&& write) {
+void write_encoded(std::string& out, Encoding encoding, F&& write,
+                   const codec::protobuf::Field* member = nullptr) {
   out.clear();
-  if (encoding == Encoding::msgpack) {
-    codec::MsgpackWriter w(out);
-    write(w);
-  } else {
-    codec::JsonWriter w(out);
-    write(w);
+  switch (encoding) {
+    case Encoding::msgpack: {
+      codec::MsgpackWriter w(out);
+      write(w);
+      return;
+    }
+    case Encoding::protobuf: {
+      codec::ProtobufWriter w(out);
+      w.choose(member);
+      write(w);
+      return;
+    }
+    case Encoding::json:
+      break;
   }
+  codec::JsonWriter w(out);
+  write(w);
 }
 
 template <class F>
@@ -122,8 +137,9 @@ void Gateway::respond(const Reply& reply, F&& write_value) {
   IoThread& io = *io_[reply.thread];
   const codec::ResponseMeta meta{reply.us_in, now_us(), false};
   const codec::RequestId id = reply.id();
-  write_encoded(io.out, reply.is_http ? Encoding::json : reply.encoding,
-                [&](auto& w) { codec::write_result(w, id, meta, write_value); });
+  write_encoded(
+      io.out, reply.is_http ? Encoding::json : reply.encoding,
+      [&](auto& w) { codec::write_result(w, id, meta, write_value); }, reply.result_member);
   send_bytes(reply, io.out, false);
 }
 

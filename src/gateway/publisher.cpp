@@ -5,8 +5,10 @@
 
 #include "codec/json_writer.hpp"
 #include "codec/msgpack_writer.hpp"
+#include "codec/protobuf_writer.hpp"
 #include "codec/response.hpp"
 #include "gateway/encode.hpp"
+#include "gateway/protobuf_members.hpp"
 
 namespace gw::gateway {
 
@@ -584,6 +586,14 @@ NotificationPtr Publisher::make_routed(std::string_view route, std::string_view 
     codec::write_notification(w, channel, write_data);
     message->frames[1] =
         std::make_shared<ws::PreparedMessage>(ws::MessageType::binary, bytes(msgpack_scratch_));
+  }
+  if (state.per_encoding[static_cast<std::size_t>(Encoding::protobuf)] > 0) {
+    protobuf_scratch_.clear();
+    codec::ProtobufWriter w(protobuf_scratch_);
+    w.choose(data_member(state.spec));
+    codec::write_notification(w, channel, write_data);
+    message->frames[2] =
+        std::make_shared<ws::PreparedMessage>(ws::MessageType::binary, bytes(protobuf_scratch_));
   }
   stats_.notifications.fetch_add(1, std::memory_order_relaxed);
   return message;

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -34,8 +35,22 @@
 
 namespace gw::gateway {
 
-enum class Encoding : std::uint8_t { json = 0, msgpack = 1 };
-inline constexpr std::size_t kEncodings = 2;
+// How a connection's messages are written, chosen by its WebSocket subprotocol (none: json).
+// json is text frames; the others are binary (docs/PROTOCOL.md, "Encodings").
+enum class Encoding : std::uint8_t { json = 0, msgpack = 1, protobuf = 2 };
+inline constexpr std::size_t kEncodings = 3;
+// The subprotocol names, by Encoding.
+inline constexpr std::array<std::string_view, kEncodings> kEncodingNames = {"json", "msgpack",
+                                                                            "protobuf"};
+inline Encoding encoding_of_subprotocol(std::string_view subprotocol) {
+  for (std::size_t e = 0; e < kEncodings; ++e) {
+    if (kEncodingNames[e] == subprotocol) return static_cast<Encoding>(e);
+  }
+  return Encoding::json;
+}
+inline bool is_binary(Encoding encoding) {
+  return encoding != Encoding::json;
+}
 
 // One notification, framed once per encoding (null where no subscriber uses that encoding).
 // `channel` is the routing key: the channel name, or for private channels "<account>|<name>"
@@ -169,7 +184,7 @@ class Publisher {
   std::vector<Replica> replicas_;                   // by instrument id
   std::vector<PendingSnapshot> pending_snapshots_;  // conflated book channels, at the next flush
   std::vector<std::vector<Delivery>> outbox_;       // per I/O thread, posted once per pass
-  std::string json_scratch_, msgpack_scratch_, name_scratch_;
+  std::string json_scratch_, msgpack_scratch_, protobuf_scratch_, name_scratch_;
   std::uint64_t next_flush_ms_ = 0;
   std::uint64_t flushes_ = 0;
   // A user trade says what its order is (type, post_only, reduce_only, label), which the Trade
