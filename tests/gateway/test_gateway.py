@@ -42,7 +42,8 @@ TIMEOUT = 60
 
 
 class Serve:
-    """`greekwire serve --listen 127.0.0.1:0` as a context manager, with its own data dir."""
+    """`greekwire serve --listen 127.0.0.1:0` as a context manager, with its own data dir; keeps
+    the banner's lines (up to the demo account's, on a first start) in `banner`."""
 
     def __init__(self, *options):
         self.options = [str(o) for o in options]
@@ -60,9 +61,11 @@ class Serve:
             self.proc.kill()
             raise AssertionError(f"unexpected first line {line!r}: {self.stderr_text()}")
         self.port = int(line.rsplit(":", 1)[1].split("/")[0])
+        self.banner = [line]
         self.demo = None
         for _ in range(8):  # the banner: the demo account's credentials on first start
             text = self.proc.stdout.readline()
+            self.banner.append(text.strip())
             if "demo account created" in text:
                 words = text.split()
                 self.demo = (words[words.index("client_id") + 1],
