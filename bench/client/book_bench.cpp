@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "client/book_side.hpp"
 #include "greekwire/book.hpp"
 
 namespace {
@@ -148,32 +149,7 @@ void BM_MapBook(benchmark::State& state) {
 BENCHMARK(BM_MapBook)->Arg(20)->Arg(200)->Arg(2000)->Unit(benchmark::kMillisecond);
 
 // Sorted vectors with the best level first: the natural layout, but a change at the top
-// shifts the whole side.
-bool apply_best_first(std::vector<Level>& side, const std::vector<LevelChange>& changes,
-                      bool bids) {
-  for (const LevelChange& c : changes) {
-    auto it = std::lower_bound(side.begin(), side.end(), c.price, [bids](const Level& l, double p) {
-      return bids ? l.price > p : l.price < p;
-    });
-    const bool exists = it != side.end() && it->price == c.price;
-    switch (c.action) {
-      case LevelAction::added:
-        if (exists) return false;
-        side.insert(it, {c.price, c.amount});
-        break;
-      case LevelAction::changed:
-        if (!exists) return false;
-        it->amount = c.amount;
-        break;
-      case LevelAction::deleted:
-        if (!exists) return false;
-        side.erase(it);
-        break;
-    }
-  }
-  return true;
-}
-
+// shifts the whole side. The SDK's own apply_side, ordered the other way round.
 void BM_BestFirstBook(benchmark::State& state) {
   const auto& stream = stream_for(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
@@ -184,7 +160,8 @@ void BM_BestFirstBook(benchmark::State& state) {
         for (const auto& l : u.bids) bids.push_back({l.price, l.amount});
         for (const auto& l : u.asks) asks.push_back({l.price, l.amount});
       } else {
-        ok = ok && apply_best_first(bids, u.bids, true) && apply_best_first(asks, u.asks, false);
+        ok = ok && gw::client::apply_side<std::greater<double>>(bids, u.bids) &&
+             gw::client::apply_side<std::less<double>>(asks, u.asks);
       }
     }
     if (!ok) state.SkipWithError("the stream did not apply");

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 
+#include "client/book_side.hpp"
 #include "greekwire/value.hpp"
 #include "market/checksum.hpp"
 
@@ -164,43 +165,10 @@ void Book::load_snapshot(const BookUpdate& update) {
   unverified_checksum_.reset();
 }
 
-namespace {
-
-// Applies one side's changes to levels stored worst first: `Worse(a, b)` is true when price a
-// is worse than price b (bids: lower, asks: higher). A template, so that the comparison is
-// inlined in the binary search instead of branching on the side for every probe.
-template <class Worse>
-bool apply_side(std::vector<Level>& side, const std::vector<LevelChange>& changes) {
-  const Worse worse;
-  for (const LevelChange& change : changes) {
-    const auto it = std::lower_bound(
-        side.begin(), side.end(), change.price,
-        [&worse](const Level& level, double price) { return worse(level.price, price); });
-    const bool exists = it != side.end() && it->price == change.price;
-    switch (change.action) {
-      case LevelAction::added:
-        if (exists) return false;
-        side.insert(it, {change.price, change.amount});
-        break;
-      case LevelAction::changed:
-        if (!exists) return false;
-        it->amount = change.amount;
-        break;
-      case LevelAction::deleted:
-        if (!exists) return false;
-        side.erase(it);
-        break;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 bool Book::apply_levels(std::vector<Level>& side, const std::vector<LevelChange>& changes,
                         bool descending) {
-  return descending ? apply_side<std::greater<double>>(side, changes)
-                    : apply_side<std::less<double>>(side, changes);
+  return descending ? gw::client::apply_side<std::greater<double>>(side, changes)
+                    : gw::client::apply_side<std::less<double>>(side, changes);
 }
 
 std::uint32_t Book::checksum() const {

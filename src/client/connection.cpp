@@ -280,6 +280,7 @@ struct Connection::Impl final : gw::client::MessageSink {
   // ---- life cycle ----
   Status start();
   void stop();
+  void shut_down(std::string_view close_reason, const Error& request_error);
   void connect_now();
   void on_link_open(SocketLink& link);
   void on_link_message(SocketLink& link, gw::ws::MessageType type,
@@ -486,17 +487,24 @@ void Connection::Impl::connect_now() {
 
 void Connection::Impl::stop() {
   if (stopped) return;
+  shut_down("client closed", make_error(ErrorKind::closed, "the connection was closed"));
+}
+
+// The end of the connection, by the user (stop) or by the retry policy (give_up): no timer
+// fires again, every socket closes without calling back, and every request still due fails
+// with `request_error`.
+void Connection::Impl::shut_down(std::string_view close_reason, const Error& request_error) {
   stopped = true;
   state = ConnectionState::stopped;
   sweep_timer.cancel();
   reconnect_timer.cancel();
   for (SocketLink* link : links) {
     link->owner = nullptr;
-    if (link->socket != nullptr) link->socket->close(gw::ws::close_code::normal, "client closed");
+    if (link->socket != nullptr) link->socket->close(gw::ws::close_code::normal, close_reason);
   }
   links.clear();
   current = nullptr;
-  fail_requests(std::nullopt, make_error(ErrorKind::closed, "the connection was closed"));
+  fail_requests(std::nullopt, request_error);
 }
 
 void Connection::Impl::forget_link(SocketLink& link) {
@@ -633,17 +641,7 @@ void Connection::Impl::schedule_reconnect(const Error& last_error) {
 }
 
 void Connection::Impl::give_up(const Error& error) {
-  stopped = true;
-  state = ConnectionState::stopped;
-  sweep_timer.cancel();
-  reconnect_timer.cancel();
-  for (SocketLink* link : links) {
-    link->owner = nullptr;
-    if (link->socket != nullptr) link->socket->close(gw::ws::close_code::normal, "giving up");
-  }
-  links.clear();
-  current = nullptr;
-  fail_requests(std::nullopt, error);
+  shut_down("giving up", error);
   Event event;
   event.type = EventType::gave_up;
   event.error = error;

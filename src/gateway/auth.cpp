@@ -250,6 +250,25 @@ AuthResult<Identity> Authenticator::refresh_session(std::string_view refresh_tok
   return session->identity;
 }
 
+// What fork_token and exchange_token start from: the identity of the live session that
+// `refresh_token` belongs to, while its API key (if any) is still active. A refusal is audited,
+// and counted towards a lockout when it is a credential failure.
+AuthResult<Identity> Authenticator::refreshable_identity(std::string_view refresh_token,
+                                                         bool named_only, AuthMethod method,
+                                                         const Caller& caller,
+                                                         std::int64_t now_ms) {
+  if (auto refused = refuse_if_locked_out({}, caller, now_ms)) {
+    audit("auth.failure", nullptr, {}, method, refused->reason, caller, now_ms);
+    return *refused;
+  }
+  AuthResult<Identity> found = refresh_session(refresh_token, named_only, caller, now_ms);
+  if (found && !found->client_id.empty() && !key_still_active(found->client_id)) {
+    found = unauthorized("key_revoked");
+  }
+  if (!found) note_failure(found.error(), {}, false, method, caller, now_ms);
+  return found;
+}
+
 AuthResult<TokenGrant> Authenticator::fork_token(std::string_view refresh_token,
                                                  std::string_view session_name,
                                                  const Caller& caller, std::int64_t now_ms) {
@@ -258,18 +277,8 @@ AuthResult<TokenGrant> Authenticator::fork_token(std::string_view refresh_token,
   if (!valid_session_name(session_name)) {
     return invalid_param("session_name", "session_name must be 1-64 printable characters");
   }
-  if (auto refused = refuse_if_locked_out({}, caller, now_ms)) {
-    audit("auth.failure", nullptr, {}, method, refused->reason, caller, now_ms);
-    return *refused;
-  }
-  AuthResult<Identity> found = refresh_session(refresh_token, true, caller, now_ms);
-  if (found && !found->client_id.empty() && !key_still_active(found->client_id)) {
-    found = unauthorized("key_revoked");
-  }
-  if (!found) {
-    note_failure(found.error(), {}, false, method, caller, now_ms);
-    return found.error();
-  }
+  AuthResult<Identity> found = refreshable_identity(refresh_token, true, method, caller, now_ms);
+  if (!found) return found.error();
   Identity identity = std::move(*found);
   identity.scopes.session_name = session_name;
   identity.method = method;
@@ -287,18 +296,8 @@ AuthResult<TokenGrant> Authenticator::exchange_token(std::string_view refresh_to
   std::string scope_error;
   const auto requested = Scopes::parse(scope, &scope_error);
   if (!requested) return invalid_param("scope", scope_error);
-  if (auto refused = refuse_if_locked_out({}, caller, now_ms)) {
-    audit("auth.failure", nullptr, {}, method, refused->reason, caller, now_ms);
-    return *refused;
-  }
-  AuthResult<Identity> found = refresh_session(refresh_token, false, caller, now_ms);
-  if (found && !found->client_id.empty() && !key_still_active(found->client_id)) {
-    found = unauthorized("key_revoked");
-  }
-  if (!found) {
-    note_failure(found.error(), {}, false, method, caller, now_ms);
-    return found.error();
-  }
+  AuthResult<Identity> found = refreshable_identity(refresh_token, false, method, caller, now_ms);
+  if (!found) return found.error();
   Identity identity = std::move(*found);
   if (subject_id != identity.account_id) {
     // Not a credential failure (the token was good): audited, not counted towards a lockout.

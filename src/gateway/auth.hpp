@@ -220,6 +220,9 @@ class Authenticator {
   // `named_only`: refuse connection-bound and unbound sessions.
   AuthResult<Identity> refresh_session(std::string_view refresh_token, bool named_only,
                                        const Caller& caller, std::int64_t now_ms);
+  AuthResult<Identity> refreshable_identity(std::string_view refresh_token, bool named_only,
+                                            AuthMethod method, const Caller& caller,
+                                            std::int64_t now_ms);
   AuthResult<Identity> check_client_secret(std::string_view client_id, std::string_view secret,
                                            AuthMethod method, bool* key_found);
   AuthResult<Identity> check_signature(std::string_view client_id, std::int64_t timestamp_ms,

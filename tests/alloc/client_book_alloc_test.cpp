@@ -4,53 +4,13 @@
 // under it is covered by steady_state_alloc_test.)
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "client/decoder.hpp"
-#include "codec/msgpack_writer.hpp"
+#include "client/pack_value.hpp"
+#include "counting_new.hpp"
 #include "greekwire/book.hpp"
-
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}
-
-// These replacements pair operator new with std::malloc and operator delete with std::free, which
-// is correct; GCC 12 cannot see through the replacement once inlined and reports a mismatch.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-  return operator new(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return operator new(size, tag);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace gw::client {
 namespace {
@@ -104,54 +64,15 @@ std::vector<std::string> json_stream(int changes) {
   return frames;
 }
 
-void pack_json(const greekwire::Value& v, codec::MsgpackWriter& w);
-
 std::vector<std::string> msgpack_stream(const std::vector<std::string>& json) {
   std::vector<std::string> frames;
   for (const std::string& text : json) {
     std::string bytes;
     codec::MsgpackWriter w(bytes);
-    pack_json(*greekwire::Value::parse_json(text), w);
+    test::pack(test::json(text), w);
     frames.push_back(std::move(bytes));
   }
   return frames;
-}
-
-void pack_json(const greekwire::Value& v, codec::MsgpackWriter& w) {
-  using T = greekwire::Value::Type;
-  switch (v.type()) {
-    case T::null:
-      w.null();
-      break;
-    case T::boolean:
-      w.value(v.as_bool());
-      break;
-    case T::integer:
-      w.value(v.as_int());
-      break;
-    case T::unsigned_integer:
-      w.value(v.as_uint());
-      break;
-    case T::real:
-      w.value(v.as_double());
-      break;
-    case T::string:
-      w.value(v.as_string());
-      break;
-    case T::array:
-      w.begin_array(v.size());
-      for (const auto& e : v.array()) pack_json(e, w);
-      w.end_array();
-      break;
-    case T::object:
-      w.begin_object(v.size());
-      for (const auto& m : v.object()) {
-        w.key(m.key);
-        pack_json(m.value, w);
-      }
-      w.end_object();
-      break;
-  }
 }
 
 void expect_no_allocations(const std::vector<std::string>& frames, bool binary) {

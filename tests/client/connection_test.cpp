@@ -408,6 +408,17 @@ class BookResync : public ::testing::TestWithParam<bool> {  // true: MessagePack
     if (GetParam()) o.encoding = Encoding::msgpack;
     return o;
   }
+  // Records the client's events into `events`, then connects it and subscribes `channels`.
+  static void connect_and_subscribe(Client& client, Events& events,
+                                    const std::vector<std::string>& channels = {kBook}) {
+    client.on_event([&events](const Event& e) { events.add(e); });
+    ASSERT_TRUE(client.connect());
+    ASSERT_TRUE(client.subscribe(channels, {}).ok());
+  }
+  // Waits for the book's first resync to finish.
+  static bool resynced_once(Events& events) {
+    return wait_until([&] { return events.count(EventType::resynced, kBook) == 1; });
+  }
 };
 
 TEST_P(BookResync, ABookFollowsSnapshotAndChangesWithVerifiedChecksums) {
@@ -453,10 +464,8 @@ TEST_P(BookResync, AGapResubscribesOnAFreshConnectionAndReportsIt) {
   });
   Events events;
   Client client(options(server));
-  client.on_event([&](const Event& e) { events.add(e); });
-  ASSERT_TRUE(client.connect());
-  ASSERT_TRUE(client.subscribe({kBook}, {}).ok());
-  ASSERT_TRUE(wait_until([&] { return events.count(EventType::resynced, kBook) == 1; }));
+  ASSERT_NO_FATAL_FAILURE(connect_and_subscribe(client, events));
+  ASSERT_TRUE(resynced_once(events));
   const auto resync = events.last(EventType::resync);
   ASSERT_TRUE(resync);
   EXPECT_EQ(resync->channel, kBook);
@@ -485,10 +494,8 @@ TEST_P(BookResync, AChecksumMismatchResyncs) {
   });
   Events events;
   Client client(options(server));
-  client.on_event([&](const Event& e) { events.add(e); });
-  ASSERT_TRUE(client.connect());
-  ASSERT_TRUE(client.subscribe({kBook}, {}).ok());
-  ASSERT_TRUE(wait_until([&] { return events.count(EventType::resynced, kBook) == 1; }));
+  ASSERT_NO_FATAL_FAILURE(connect_and_subscribe(client, events));
+  ASSERT_TRUE(resynced_once(events));
   EXPECT_EQ(events.last(EventType::resync)->reason, ResyncReason::checksum_mismatch);
   EXPECT_EQ(client.stats().checksum_mismatches, 1u);
   EXPECT_EQ(client.book(kBook)->change_id, 100u);
@@ -504,10 +511,8 @@ TEST_P(BookResync, AnUnreadableBookMessageIsReportedAndResyncs) {
   });
   Events events;
   Client client(options(server));
-  client.on_event([&](const Event& e) { events.add(e); });
-  ASSERT_TRUE(client.connect());
-  ASSERT_TRUE(client.subscribe({kBook}, {}).ok());
-  ASSERT_TRUE(wait_until([&] { return events.count(EventType::resynced, kBook) == 1; }));
+  ASSERT_NO_FATAL_FAILURE(connect_and_subscribe(client, events));
+  ASSERT_TRUE(resynced_once(events));
   EXPECT_EQ(events.last(EventType::resync)->reason, ResyncReason::inconsistent);
   const auto error = events.last(EventType::error);
   ASSERT_TRUE(error);
@@ -540,14 +545,12 @@ TEST_P(BookResync, TestHooksDropAChangeOrCorruptAChecksum) {
   };
   Events events;
   Client client(options(server));
-  client.on_event([&](const Event& e) { events.add(e); });
-  ASSERT_TRUE(client.connect());
-  ASSERT_TRUE(client.subscribe({kBook}, {}).ok());
+  ASSERT_NO_FATAL_FAILURE(connect_and_subscribe(client, events));
   ASSERT_TRUE(wait_until([&] { return client.stats().checksums_verified >= 1; }));
 
   client.corrupt_next_checksum(kBook);
   ASSERT_TRUE(client.call("test/send_change").ok());
-  ASSERT_TRUE(wait_until([&] { return events.count(EventType::resynced, kBook) == 1; }));
+  ASSERT_TRUE(resynced_once(events));
   EXPECT_EQ(events.last(EventType::resync)->reason, ResyncReason::checksum_mismatch);
 
   // Dropping a change: the book misses it silently at first (nothing chains after it yet),
@@ -586,9 +589,7 @@ TEST_P(BookResync, AnAnswerStillDueOnTheRetiredSocketIsDelivered) {
   };
   Events events;
   Client client(options(server));
-  client.on_event([&](const Event& e) { events.add(e); });
-  ASSERT_TRUE(client.connect());
-  ASSERT_TRUE(client.subscribe({kBook}, {}).ok());
+  ASSERT_NO_FATAL_FAILURE(connect_and_subscribe(client, events));
   std::optional<Result<Value>> order;
   std::atomic<bool> answered{false};
   client.run_on_loop([&](Connection& c) {
@@ -598,7 +599,7 @@ TEST_P(BookResync, AnAnswerStillDueOnTheRetiredSocketIsDelivered) {
              answered = true;
            });
   });
-  ASSERT_TRUE(wait_until([&] { return events.count(EventType::resynced, kBook) == 1; }));
+  ASSERT_TRUE(resynced_once(events));
   EXPECT_FALSE(answered);
   ASSERT_TRUE(client.call("test/release").ok());
   ASSERT_TRUE(wait_until([&] { return answered.load(); }));
@@ -613,10 +614,8 @@ TEST_P(BookResync, ASnapshotTheServerSendsOnItsOwnIsReported) {
   });
   Events events;
   Client client(options(server));
-  client.on_event([&](const Event& e) { events.add(e); });
-  ASSERT_TRUE(client.connect());
-  ASSERT_TRUE(client.subscribe({kBook}, {}).ok());
-  ASSERT_TRUE(wait_until([&] { return events.count(EventType::resynced, kBook) == 1; }));
+  ASSERT_NO_FATAL_FAILURE(connect_and_subscribe(client, events));
+  ASSERT_TRUE(resynced_once(events));
   EXPECT_EQ(events.last(EventType::resync)->reason, ResyncReason::server_snapshot);
   EXPECT_EQ(client.book(kBook)->change_id, 100u);
   EXPECT_EQ(server.connections(), 1);  // nothing to repair on our side
@@ -637,10 +636,9 @@ TEST_P(BookResync, AClosedConnectionReconnectsResubscribesAndResyncs) {
   };
   Events events;
   Client client(options(server));
-  client.on_event([&](const Event& e) { events.add(e); });
-  ASSERT_TRUE(client.connect());
-  ASSERT_TRUE(client.subscribe({kBook, "ticker.BTC-PERPETUAL.100ms"}, {}).ok());
-  ASSERT_TRUE(wait_until([&] { return events.count(EventType::resynced, kBook) == 1; }));
+  ASSERT_NO_FATAL_FAILURE(
+      connect_and_subscribe(client, events, {kBook, "ticker.BTC-PERPETUAL.100ms"}));
+  ASSERT_TRUE(resynced_once(events));
   const auto disconnected = events.last(EventType::disconnected);
   ASSERT_TRUE(disconnected);
   EXPECT_EQ(disconnected->close_code, 1001);

@@ -18,6 +18,7 @@
 #include "codec/json_writer.hpp"
 #include "codec/msgpack_writer.hpp"
 #include "codec/tree.hpp"
+#include "gateway/encode_test_support.hpp"
 #include "pricing/ssvi.hpp"
 
 namespace gw::gateway {
@@ -31,27 +32,9 @@ using market::Instrument;
 using market::OptionType;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
+using testing::encode;
 
 // ---- Helpers ----------------------------------------------------------------------------------
-
-// Writes one value with JsonWriter and with MsgpackWriter, checks that both decode to the same
-// tree (member order included; a wrong count in MessagePack fails to decode or leaves trailing
-// bytes), and returns the JSON.
-template <class F>
-std::string encode(F&& write) {
-  std::string json;
-  {
-    JsonWriter w(json);
-    write(w);
-  }
-  std::string packed;
-  {
-    MsgpackWriter w(packed);
-    write(w);
-  }
-  EXPECT_EQ(codec::test::canonical_json(json), codec::test::canonical_msgpack(packed)) << json;
-  return json;
-}
 
 // A parsed JSON document (the parser owns the elements).
 struct Doc {

@@ -8,10 +8,9 @@
 #include <cstring>
 #include <string>
 
-#include "codec/json_writer.hpp"
-#include "codec/msgpack_writer.hpp"
 #include "codec/tree.hpp"
 #include "gateway/encode.hpp"
+#include "gateway/encode_test_support.hpp"
 
 namespace gw::gateway {
 namespace {
@@ -19,32 +18,12 @@ namespace {
 using namespace std::chrono_literals;
 using market::Currency;
 using market::Instrument;
-
-template <class F>
-std::string encode(F&& write) {
-  std::string json;
-  {
-    codec::JsonWriter w(json);
-    write(w);
-  }
-  std::string packed;
-  {
-    codec::MsgpackWriter w(packed);
-    write(w);
-  }
-  EXPECT_EQ(codec::test::canonical_json(json), codec::test::canonical_msgpack(packed)) << json;
-  return json;
-}
+using testing::encode;
+using testing::listed;
 
 // Same members, same order, same values (numbers by value).
 void expect_json(const std::string& actual, std::string_view expected) {
   EXPECT_EQ(codec::test::canonical_json(actual), codec::test::canonical_json(expected)) << actual;
-}
-
-Instrument listed(market::InstrumentName name, market::InstrumentId id) {
-  Instrument i = market::make_instrument(name);
-  i.id = id;
-  return i;
 }
 
 // BTC-PERPETUAL (ticks of 0.5 USD, lots of 10 USD), traded, both sides quoted.

@@ -9,9 +9,7 @@
 #include <chrono>
 #include <string>
 
-#include "codec/json_writer.hpp"
-#include "codec/msgpack_writer.hpp"
-#include "codec/tree.hpp"
+#include "gateway/encode_test_support.hpp"
 #include "pricing/deribit.hpp"
 
 namespace gw::gateway {
@@ -20,28 +18,8 @@ namespace {
 using market::Currency;
 using market::Instrument;
 using market::OptionType;
-
-template <class F>
-std::string encode(F&& write) {
-  std::string json;
-  {
-    codec::JsonWriter w(json);
-    write(w);
-  }
-  std::string packed;
-  {
-    codec::MsgpackWriter w(packed);
-    write(w);
-  }
-  EXPECT_EQ(codec::test::canonical_json(json), codec::test::canonical_msgpack(packed)) << json;
-  return json;
-}
-
-Instrument listed(market::InstrumentName name, market::InstrumentId id) {
-  Instrument i = market::make_instrument(name);
-  i.id = id;
-  return i;
-}
+using testing::encode;
+using testing::listed;
 
 constexpr market::TimestampMs kNow = 1'767'225'600'000;  // 2026-01-01 00:00 UTC
 

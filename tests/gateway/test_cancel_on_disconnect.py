@@ -15,29 +15,17 @@ Usage: test_cancel_on_disconnect.py PATH_TO_GREEKWIRE
 """
 
 import asyncio
-import base64
 import json
 import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_gateway as tg  # noqa: E402
-from test_gateway import Client, Serve, harness, http_get, run, websockets  # noqa: E402
+from test_gateway import (Client, basic_authorization, http_get, http_json,  # noqa: E402
+                          logged_in, run, run_checks_on_serve, websockets)
 
 INSTRUMENT = "BTC-PERPETUAL"
-
-
-async def connect(server, credentials):
-    ws = await websockets.connect(server.ws)
-    client = Client(ws)
-    granted = await client.call("public/auth", {"grant_type": "client_credentials",
-                                                "client_id": credentials[0],
-                                                "client_secret": credentials[1]})
-    assert "result" in granted, granted
-    return ws, client
 
 
 async def far_bid(client):
@@ -77,10 +65,10 @@ async def cancelled_by_disconnect(watcher, order_ids, timeout=10):
 
 def connection_scope(server):
     async def go():
-        b_ws, b = await connect(server, server.demo)
+        b_ws, b = await logged_in(server, server.demo)
         subscribed = await b.call("private/subscribe", {"channels": ["user.orders.any.any.raw"]})
         assert subscribed["result"] == ["user.orders.any.any.raw"], subscribed
-        a_ws, a = await connect(server, server.demo)
+        a_ws, a = await logged_in(server, server.demo)
         assert (await a.call("private/get_cancel_on_disconnect"))["result"] == {
             "scope": "connection", "enabled": False}
         assert (await a.call("private/enable_cancel_on_disconnect"))["result"] == "ok"
@@ -106,15 +94,15 @@ def connection_scope(server):
 
 def disabled_keeps_orders(server):
     async def go():
-        b_ws, b = await connect(server, server.demo)
-        c_ws, c = await connect(server, server.demo)
+        b_ws, b = await logged_in(server, server.demo)
+        c_ws, c = await logged_in(server, server.demo)
         assert (await c.call("private/enable_cancel_on_disconnect"))["result"] == "ok"
         assert (await c.call("private/disable_cancel_on_disconnect"))["result"] == "ok"
         assert (await c.call("private/get_cancel_on_disconnect"))["result"]["enabled"] is False
         survivor = await rest_order(c, "survives")
         await c_ws.close()
         # Logout before the close: also kept, although enabled.
-        e_ws, e = await connect(server, server.demo)
+        e_ws, e = await logged_in(server, server.demo)
         assert (await e.call("private/enable_cancel_on_disconnect"))["result"] == "ok"
         after_logout = await rest_order(e, "after-logout")
         assert (await e.call("private/logout"))["result"] == "ok"
@@ -129,21 +117,21 @@ def disabled_keeps_orders(server):
 
 def account_scope(server):
     async def go():
-        b_ws, b = await connect(server, server.demo)
+        b_ws, b = await logged_in(server, server.demo)
         await b.call("private/subscribe", {"channels": ["user.orders.any.any.raw"]})
         assert (await b.call("private/enable_cancel_on_disconnect",
                              {"scope": "account"}))["result"] == "ok"
         assert (await b.call("private/get_cancel_on_disconnect",
                              {"scope": "account"}))["result"] == {"scope": "account",
                                                                   "enabled": True}
-        d_ws, d = await connect(server, server.demo)
+        d_ws, d = await logged_in(server, server.demo)
         assert (await d.call("private/get_cancel_on_disconnect"))["result"] == {
             "scope": "connection", "enabled": True}
         gone = await rest_order(d, "account-scope")
         await d_ws.close()  # a clean close cancels too
         await cancelled_by_disconnect(b, [gone])
         # A connection's own setting wins over the account's.
-        f_ws, f = await connect(server, server.demo)
+        f_ws, f = await logged_in(server, server.demo)
         assert (await f.call("private/disable_cancel_on_disconnect"))["result"] == "ok"
         stays = await rest_order(f, "own-setting")
         assert (await b.call("private/disable_cancel_on_disconnect",
@@ -160,7 +148,7 @@ def account_scope(server):
 
 def errors(server):
     async def go():
-        ws, c = await connect(server, server.demo)
+        ws, c = await logged_in(server, server.demo)
         bad = await c.call("private/enable_cancel_on_disconnect", {"scope": "everything"})
         assert bad["error"]["code"] == -32602 and bad["error"]["data"]["param"] == "scope", bad
         wrong_type = await c.call("private/get_cancel_on_disconnect", {"scope": 3})
@@ -172,16 +160,10 @@ def errors(server):
         assert "result" in await c.call("public/test")  # the connection survived
         await ws.close()
     run(go())
-    basic = base64.b64encode(f"{server.demo[0]}:{server.demo[1]}".encode()).decode()
 
     def get(method, **query):
         url = f"{server.http}/api/v2/private/{method}?{urllib.parse.urlencode(query)}"
-        request = urllib.request.Request(url, headers={"Authorization": f"Basic {basic}"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return http_json(url, headers={"Authorization": basic_authorization(server.demo)})
     status, body = get("enable_cancel_on_disconnect")
     assert status == 400 and body["error"]["code"] == 10030, (status, body)
     status, body = get("enable_cancel_on_disconnect", scope="account")
@@ -195,18 +177,13 @@ def errors(server):
 
 
 def main():
-    harness.greekwire_binary()
-    with Serve() as server:
-        assert server.demo, "serve did not print the demo account's credentials"
-        return harness.run_checks([
-            ("connection scope: a dropped connection's orders, and only those, are cancelled",
-             lambda: connection_scope(server)),
-            ("disabled, or logged out first: the orders stay", lambda: disabled_keeps_orders(server)),
-            ("account scope: the account's connections follow it", lambda: account_scope(server)),
-            ("errors: bad scope, anonymous, HTTP connection scope; account scope over HTTP",
-             lambda: errors(server)),
-            ("SIGTERM -> exit 0, clean stderr", server.stop),
-        ])
+    return run_checks_on_serve([
+        ("connection scope: a dropped connection's orders, and only those, are cancelled",
+         connection_scope),
+        ("disabled, or logged out first: the orders stay", disabled_keeps_orders),
+        ("account scope: the account's connections follow it", account_scope),
+        ("errors: bad scope, anonymous, HTTP connection scope; account scope over HTTP", errors),
+    ])
 
 
 if __name__ == "__main__":

@@ -18,10 +18,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_gateway import Client, harness, run, websockets  # noqa: E402
+from test_gateway import Client, Serve, harness, run, websockets  # noqa: E402
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                        "greekwire.example.toml")
@@ -34,53 +33,8 @@ def write_config(text):
     return path
 
 
-class Served:
-    """`greekwire serve --listen 127.0.0.1:0 --data-dir TMP ARGS...`; keeps the banner lines."""
-
-    def __init__(self, *args):
-        self.args = [str(a) for a in args]
-        self.data_dir = tempfile.mkdtemp(prefix="gw-config-data-")
-
-    def __enter__(self):
-        self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [harness.greekwire_binary(), "serve", "--listen", "127.0.0.1:0", "--data-dir",
-             self.data_dir, *self.args], stdout=subprocess.PIPE, stderr=self.stderr,
-            env=harness.child_env(), preexec_fn=harness.die_with_parent, text=True)
-        self.banner = [self.proc.stdout.readline().strip()]
-        assert self.banner[0].startswith("listening on ws://"), self.stderr_text()
-        self.port = int(self.banner[0].rsplit(":", 1)[1].split("/")[0])
-        while "demo account created" not in self.banner[-1]:
-            line = self.proc.stdout.readline()
-            assert line, self.stderr_text()
-            self.banner.append(line.strip())
-        words = self.banner[-1].split()
-        self.demo = (words[words.index("client_id") + 1], words[words.index("client_secret") + 1])
-        threading.Thread(target=lambda: self.proc.stdout.read(), daemon=True).start()
-        self.ws = f"ws://127.0.0.1:{self.port}/ws/api/v2"
-        return self
-
-    def stderr_text(self):
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")
-
-    def stop(self):
-        self.proc.terminate()
-        rc = self.proc.wait(20)
-        err = self.stderr_text()
-        assert rc == 0, f"exit code {rc}: {err[-3000:]}"
-        assert not harness.sanitizer_report(err), err[-6000:]
-
-    def __exit__(self, exc_type, *_):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if exc_type is not None:
-            print(self.stderr_text()[-4000:], file=sys.stderr)
-
-
 def example_is_accepted():
-    with Served("--config", EXAMPLE) as server:
+    with Serve("--config", EXAMPLE) as server:
         assert "market     simulated (seed 1, speed 1)" in server.banner, server.banner
         server.stop()
 
@@ -109,7 +63,7 @@ index_price = 50000
 
 def settings_take_effect():
     path = write_config(SETTINGS)
-    with Served("--config", path, "--max-connections-per-ip", 3) as server:
+    with Serve("--config", path, "--max-connections-per-ip", 3) as server:
         assert "market     simulated (seed 7, speed 1)" in server.banner, server.banner
 
         async def go():

@@ -19,6 +19,7 @@ Usage: test_gateway.py PATH_TO_GREEKWIRE
 """
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -42,7 +43,8 @@ TIMEOUT = 60
 
 
 class Serve:
-    """`greekwire serve --listen 127.0.0.1:0` as a context manager, with its own data dir."""
+    """`greekwire serve --listen 127.0.0.1:0` as a context manager, with its own data dir; keeps
+    the banner's lines (up to the demo account's, on a first start) in `banner`."""
 
     def __init__(self, *options):
         self.options = [str(o) for o in options]
@@ -60,9 +62,11 @@ class Serve:
             self.proc.kill()
             raise AssertionError(f"unexpected first line {line!r}: {self.stderr_text()}")
         self.port = int(line.rsplit(":", 1)[1].split("/")[0])
+        self.banner = [line]
         self.demo = None
         for _ in range(8):  # the banner: the demo account's credentials on first start
             text = self.proc.stdout.readline()
+            self.banner.append(text.strip())
             if "demo account created" in text:
                 words = text.split()
                 self.demo = (words[words.index("client_id") + 1],
@@ -112,6 +116,37 @@ def http_post(url, body):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def basic_authorization(credentials):
+    """The Authorization header of HTTP Basic for (client_id, client_secret)."""
+    token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+    return f"Basic {token}"
+
+
+def http_json(url, body=None, headers=None):
+    """GET `url` (or POST the JSON text `body`); returns (status, parsed JSON), errors too."""
+    headers = dict(headers or {})
+    if body:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=body.encode() if body else None,
+                                     method="POST" if body else "GET", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def run_checks_on_serve(checks, *options):
+    """Runs `checks`, (name, function of the server) pairs, against one `greekwire serve
+    OPTIONS` with its demo account, then stops it: SIGTERM -> exit 0, clean stderr."""
+    harness.greekwire_binary()
+    with Serve(*options) as server:
+        assert server.demo, "serve did not print the demo account's credentials"
+        return harness.run_checks(
+            [(name, lambda check=check: check(server)) for name, check in checks] +
+            [("SIGTERM -> exit 0, clean stderr", server.stop)])
 
 
 class Client:
@@ -415,6 +450,24 @@ def new_account(server, name):
     assert proc.returncode == 0, proc.stderr
     keys = json.loads(proc.stdout)
     return keys["client_id"], keys["client_secret"]
+
+
+async def client_credentials_auth(client, credentials):
+    """public/auth with grant_type client_credentials: (client_id, client_secret) must be
+    granted; returns the grant."""
+    granted = await client.call("public/auth", {"grant_type": "client_credentials",
+                                                "client_id": credentials[0],
+                                                "client_secret": credentials[1]})
+    assert "result" in granted, granted
+    return granted["result"]
+
+
+async def logged_in(server, credentials):
+    """A new WebSocket to `server` and its Client, authenticated with client_credentials."""
+    ws = await websockets.connect(server.ws)
+    client = Client(ws)
+    await client_credentials_auth(client, credentials)
+    return ws, client
 
 
 async def signed_auth(client, client_id, secret):

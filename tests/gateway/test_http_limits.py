@@ -11,7 +11,6 @@
 Usage: test_http_limits.py PATH_TO_GREEKWIRE
 """
 
-import base64
 import json
 import os
 import sys
@@ -21,7 +20,8 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_gateway import Client, Serve, harness, new_account, run, websockets  # noqa: E402
+from test_gateway import (Client, basic_authorization, new_account, run,  # noqa: E402
+                          run_checks_on_serve, websockets)
 
 BURST = 100  # 50,000 credits at 500 a request
 
@@ -34,10 +34,6 @@ def get(server, path, authorization=None):
             return r.status, dict(r.headers), json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), json.loads(e.read())
-
-
-def basic(credentials):
-    return "Basic " + base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
 
 
 def until_throttled(server, path, authorization=None, limit=BURST + 60):
@@ -96,7 +92,7 @@ def private_per_account(server):
     assert BURST - 1 <= ok <= BURST + 20, ok  # one of the burst was spent above
     assert_throttle(headers, body)
     carol = new_account(server, "carol")
-    status, _, body = get(server, "private/get_account_summary?currency=BTC", basic(carol))
+    status, _, body = get(server, "private/get_account_summary?currency=BTC", basic_authorization(carol))
     assert status == 200 and body["result"]["currency"] == "BTC", (status, body)
 
     async def websocket_unaffected():
@@ -117,17 +113,12 @@ def credits_come_back(server):
 
 
 def main():
-    harness.greekwire_binary()
-    with Serve() as server:
-        assert server.demo, "serve did not print the demo account's credentials"
-        return harness.run_checks([
-            ("public methods: the client IP's pool, then 429 / 10028",
-             lambda: public_per_ip(server)),
-            ("private methods: the account's pool, not the IP's; other accounts unaffected",
-             lambda: private_per_account(server)),
-            ("credits come back at 20 requests a second", lambda: credits_come_back(server)),
-            ("SIGTERM -> exit 0, clean stderr", server.stop),
-        ])
+    return run_checks_on_serve([
+        ("public methods: the client IP's pool, then 429 / 10028", public_per_ip),
+        ("private methods: the account's pool, not the IP's; other accounts unaffected",
+         private_per_account),
+        ("credits come back at 20 requests a second", credits_come_back),
+    ])
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ Usage: test_portfolio.py PATH_TO_GREEKWIRE
 """
 
 import asyncio
-import base64
 import json
 import os
 import sys
@@ -31,7 +30,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 import harness  # noqa: E402
-from test_gateway import Client, Serve, new_account, run, signed_auth  # noqa: E402
+from test_gateway import (Client, basic_authorization, new_account, run,  # noqa: E402
+                          run_checks_on_serve, signed_auth)
 from test_risk import pick_call  # noqa: E402
 
 websockets = harness.require_module("websockets")
@@ -182,10 +182,9 @@ def portfolio_greeks(server):
                 assert close(last[name], summary[name]), (name, last, summary)
 
             # The HTTP twin (Basic credentials) answers the same.
-            basic = base64.b64encode(f"{alice[0]}:{alice[1]}".encode()).decode()
             request = urllib.request.Request(
                 f"{server.http}/api/v2/private/get_account_summary?currency=BTC",
-                headers={"Authorization": f"Basic {basic}"})
+                headers={"Authorization": basic_authorization(alice)})
             with urllib.request.urlopen(request, timeout=10) as r:
                 twin = json.loads(r.read().decode())["result"]
             for name in (*GREEKS, "delta_total", "projected_delta_total"):
@@ -204,13 +203,10 @@ def portfolio_greeks(server):
 
 
 def main():
-    harness.greekwire_binary()
-    with Serve("--speed", "0.001") as server:
-        return harness.run_checks([
-            ("get_account_summary and user.portfolio Greeks equal get_positions' sums",
-             lambda: portfolio_greeks(server)),
-            ("SIGTERM -> exit 0, clean stderr", server.stop),
-        ])
+    return run_checks_on_serve([
+        ("get_account_summary and user.portfolio Greeks equal get_positions' sums",
+         portfolio_greeks),
+    ], "--speed", "0.001")
 
 
 if __name__ == "__main__":

@@ -20,17 +20,15 @@ Usage: test_queries.py PATH_TO_GREEKWIRE
 """
 
 import asyncio
-import base64
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 import harness  # noqa: E402
-from test_gateway import Client, Serve, new_account, run, websockets  # noqa: E402
+from test_gateway import (Client, Serve, basic_authorization, client_credentials_auth,  # noqa: E402
+                          http_json, new_account, run, websockets)
 
 PERP = "BTC-PERPETUAL"
 FUTURE_TRADE_KEYS = {"trade_seq", "trade_id", "timestamp", "tick_direction", "price",
@@ -56,26 +54,13 @@ POSITION_KEYS = {"total_profit_loss", "size_currency", "size", "settlement_price
 
 def http(server, path, body=None, credentials=None):
     """GET (or POST `body`) an API path; returns (status, parsed JSON)."""
-    headers = {"Content-Type": "application/json"}
-    if credentials:
-        token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
-    request = urllib.request.Request(f"{server.http}/api/v2/{path}", headers=headers,
-                                     data=body.encode() if body else None,
-                                     method="POST" if body else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return http_json(f"{server.http}/api/v2/{path}", body,
+                     {"Authorization": basic_authorization(credentials)} if credentials else None)
 
 
 async def login(ws, credentials, client=None):
     client = client or Client(ws)
-    granted = await client.call("public/auth", {"grant_type": "client_credentials",
-                                                "client_id": credentials[0],
-                                                "client_secret": credentials[1]})
-    assert "result" in granted, granted
+    await client_credentials_auth(client, credentials)
     return client
 
 

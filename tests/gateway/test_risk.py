@@ -16,19 +16,17 @@ Usage: test_risk.py PATH_TO_GREEKWIRE
 """
 
 import asyncio
-import base64
 import json
 import math
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 import harness  # noqa: E402
-from test_gateway import Client, Serve, new_account, run, signed_auth  # noqa: E402
+from test_gateway import (Client, basic_authorization, http_json, new_account, run,  # noqa: E402
+                          run_checks_on_serve, signed_auth)
 
 websockets = harness.require_module("websockets")
 
@@ -37,17 +35,8 @@ DEFAULT_SHIFTS = [-10, -5, 0, 5, 10]
 
 
 def http(url, body=None, credentials=None):
-    headers = {"Content-Type": "application/json"}
-    if credentials:
-        basic = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
-        headers["Authorization"] = f"Basic {basic}"
-    request = urllib.request.Request(url, data=body.encode() if body else None,
-                                     method="POST" if body else "GET", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, json.loads(r.read().decode())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read().decode())
+    return http_json(url, body, {"Authorization": basic_authorization(credentials)}
+                     if credentials else None)
 
 
 def check_shape(result, moves, shifts, currency="BTC"):
@@ -234,12 +223,9 @@ def risk_matrix(server):
 
 
 def main():
-    harness.greekwire_binary()
-    with Serve() as server:
-        return harness.run_checks([
-            ("private/get_risk_matrix over WebSocket and HTTP", lambda: risk_matrix(server)),
-            ("SIGTERM -> exit 0, clean stderr", server.stop),
-        ])
+    return run_checks_on_serve([
+        ("private/get_risk_matrix over WebSocket and HTTP", risk_matrix),
+    ])
 
 
 if __name__ == "__main__":

@@ -16,12 +16,11 @@ import json
 import os
 import subprocess
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_gateway import Client, Serve, harness, http_get, new_account, run, websockets  # noqa
+from test_gateway import (Client, harness, http_get, http_json, new_account, run,  # noqa: E402
+                          run_checks_on_serve, websockets)
 
 TOKEN_FIELDS = {"access_token", "expires_in", "refresh_token", "scope", "token_type"}
 
@@ -36,12 +35,7 @@ def account_id(server, name):
 
 def http_private(server, method, token, **query):
     url = f"{server.http}/api/v2/private/{method}?{urllib.parse.urlencode(query)}"
-    request = urllib.request.Request(url, headers={"Authorization": f"bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return http_json(url, headers={"Authorization": f"bearer {token}"})
 
 
 def check_grant(result, scope_prefix):
@@ -145,16 +139,10 @@ def exchange_token(server):
 
 
 def main():
-    harness.greekwire_binary()
-    with Serve() as server:
-        assert server.demo, "serve did not print the demo account's credentials"
-        return harness.run_checks([
-            ("fork_token: a new named session, usable anywhere; errors",
-             lambda: fork_token(server)),
-            ("exchange_token: own account only, narrowed by scope; errors",
-             lambda: exchange_token(server)),
-            ("SIGTERM -> exit 0, clean stderr", server.stop),
-        ])
+    return run_checks_on_serve([
+        ("fork_token: a new named session, usable anywhere; errors", fork_token),
+        ("exchange_token: own account only, narrowed by scope; errors", exchange_token),
+    ])
 
 
 if __name__ == "__main__":

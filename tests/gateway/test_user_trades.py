@@ -21,7 +21,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_gateway import Client, Serve, harness, new_account, run, websockets  # noqa: E402
+from test_gateway import logged_in, new_account, run, run_checks_on_serve  # noqa: E402
 
 INSTRUMENT = "BTC-PERPETUAL"
 TICK = 0.5
@@ -38,12 +38,7 @@ ORDER_FIELDS = {
 
 
 async def login(server, credentials):
-    ws = await websockets.connect(server.ws)
-    client = Client(ws)
-    reply = await client.call("public/auth", {"grant_type": "client_credentials",
-                                              "client_id": credentials[0],
-                                              "client_secret": credentials[1]})
-    assert "result" in reply, reply
+    ws, client = await logged_in(server, credentials)
     subscribed = await client.call("private/subscribe", {
         "channels": ["user.trades.any.any.raw", "user.orders.any.any.raw"]})
     assert len(subscribed["result"]) == 2, subscribed
@@ -136,14 +131,9 @@ def maker_and_taker(server):
 
 
 def main():
-    harness.greekwire_binary()
-    with Serve() as server:
-        assert server.demo, "serve did not print the demo account's credentials"
-        return harness.run_checks([
-            ("user.trades: maker's and taker's records carry their order's fields",
-             lambda: maker_and_taker(server)),
-            ("SIGTERM -> exit 0, clean stderr", server.stop),
-        ])
+    return run_checks_on_serve([
+        ("user.trades: maker's and taker's records carry their order's fields", maker_and_taker),
+    ])
 
 
 if __name__ == "__main__":
