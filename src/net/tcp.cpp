@@ -257,7 +257,9 @@ bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return true;
   if (tls_) return write_tls(data, size);
   std::size_t written = 0;
-  if (queue_.empty()) {
+  if (queue_.empty() && corked_) {
+    flush_on_uncork_ = true;
+  } else if (queue_.empty()) {
     while (written < size) {
       const ssize_t n = ::send(fd_, data + written, size - written, MSG_NOSIGNAL);
       if (n > 0) {
@@ -278,7 +280,9 @@ bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
 
 bool TcpConnection::write_tls(const std::uint8_t* data, std::size_t size) {
   std::size_t written = 0;
-  if (tls_->established() && queue_.empty()) {
+  if (tls_->established() && queue_.empty() && corked_) {
+    flush_on_uncork_ = true;
+  } else if (tls_->established() && queue_.empty()) {
     while (written < size) {
       std::size_t n = 0;
       const TlsStatus status = tls_->write(data + written, size - written, n);
@@ -298,8 +302,26 @@ bool TcpConnection::write_shared(SharedBytes bytes) {
   if (fd_ < 0) return false;
   const bool was_empty = queue_.empty();
   queue_.append(std::move(bytes));
-  if (was_empty && !flush_queue()) return false;
+  if (was_empty && corked_) {
+    flush_on_uncork_ = true;
+  } else if (was_empty && !flush_queue()) {
+    return false;
+  }
   return true;
+}
+
+// A queue that was not empty before the cork is waiting for EPOLLOUT, which flushes it (and
+// reports the drain); only a queue that corked writes started is flushed here.
+void TcpConnection::uncork() {
+  corked_ = false;
+  if (!flush_on_uncork_) return;
+  flush_on_uncork_ = false;
+  if (fd_ < 0) return;
+  if (!flush_queue()) {
+    queue_.clear();  // hard error: the read side observes and reports it
+    return;
+  }
+  if (queue_.empty() && shutdown_pending_ && !write_shut_) shut_write_side();
 }
 
 bool TcpConnection::flush_queue() {

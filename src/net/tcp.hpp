@@ -83,6 +83,11 @@ class TcpConnection : public IoHandler {
   bool write_shared(SharedBytes bytes);
   // Bytes accepted by write() but not yet taken by the kernel (backpressure).
   std::size_t buffered() const { return queue_.size(); }
+  // Corking: while corked, writes only queue (no system call); uncork() sends what they queued
+  // with one writev. Fan-out corks each receiver, queues it every message of a pass, then
+  // uncorks it: one system call per receiver per pass instead of one per message.
+  void cork() { corked_ = true; }
+  void uncork();
   // Sends FIN once everything queued is written (reading continues).
   void shutdown_after_flush();
   // Closes now; anything still queued is dropped.
@@ -134,6 +139,8 @@ class TcpConnection : public IoHandler {
   bool shutdown_pending_ = false;
   bool write_shut_ = false;
   bool reading_paused_ = false;
+  bool corked_ = false;
+  bool flush_on_uncork_ = false;  // a corked write found the queue empty: uncork() writes
 };
 
 }  // namespace gw::net

@@ -68,6 +68,9 @@ class WebSocket : public net::TcpConnection, private ProtocolHandler {
   // opening handshake).
   void close(std::uint16_t code = close_code::normal, std::string_view reason = {});
 
+  // Bytes on their way to the peer: the TCP write queue (buffered()) plus frames the protocol
+  // has not handed to it yet (answers written while a read is being processed).
+  std::size_t queued() const { return buffered() + protocol_.output().size(); }
   bool is_open() const {
     return phase_ == Phase::open && protocol_.state() == Protocol::State::open;
   }
