@@ -1,4 +1,7 @@
 // `greekwire serve`: the simulated venue and the Deribit-compatible gateway in one process.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -18,8 +21,19 @@ struct ServeConfig {
   double speed = 1.0;
   bool deflate = false;
   std::size_t max_connections_per_ip = 32;
+  std::size_t send_buffer_cap = 4 << 20;
+  std::size_t send_buffer_hard_cap = 16 << 20;
+  double slow_subscriber_timeout = 30;
   ServerTlsFlags tls;
 };
+
+// Each connection is a descriptor: take every one the hard limit allows.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
 
 int run_serve(const ServeConfig& config) {
   std::string error;
@@ -36,12 +50,16 @@ int run_serve(const ServeConfig& config) {
   options.venue.speed = config.speed;
   options.deflate = config.deflate;
   options.max_connections_per_ip = config.max_connections_per_ip;
+  options.send_buffer_cap = config.send_buffer_cap;
+  options.send_buffer_hard_cap = std::max(config.send_buffer_hard_cap, config.send_buffer_cap);
+  options.slow_subscriber_timeout_s = config.slow_subscriber_timeout;
   options.tls = server_tls_config(config.tls, &error);
   if (!error.empty()) {
     std::fprintf(stderr, "greekwire serve: %s\n", error.c_str());
     return 2;
   }
   block_termination_signals();
+  raise_open_file_limit();
   gateway::Gateway gateway(options);
   try {
     gateway.start();
@@ -106,6 +124,23 @@ void add_serve_command(CLI::App& app, CommandRunner& runner) {
                    "WebSocket connections per client address (more get HTTP 429)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  serve
+      ->add_option("--send-buffer-cap", config->send_buffer_cap,
+                   "bytes queued to a subscriber above which its notifications are dropped "
+                   "(book channels resync when it drains)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
+  serve
+      ->add_option("--send-buffer-hard-cap", config->send_buffer_hard_cap,
+                   "bytes queued to a subscriber above which it is closed with 1008")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
+  serve
+      ->add_option("--slow-subscriber-timeout", config->slow_subscriber_timeout,
+                   "seconds a subscriber may keep losing notifications before it is closed "
+                   "with 1008")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 1e6));
   add_server_tls_flags(*serve, config->tls);
   serve->callback([config, &runner] { runner = [config] { return run_serve(*config); }; });
 }

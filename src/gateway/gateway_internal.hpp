@@ -42,6 +42,11 @@ struct Gateway::Session {
   std::string peer;                  // the client's IP address
   SessionRateLimiter limiter{RateLimits{}, now_us() / 1000};  // Deribit's credit pools
   bool counted = false;  // holds a slot of the per-IP connection limit
+  bool corked = false;   // in IoThread::corked during a fan-out pass
+  // Backpressure: armed when a notification is first dropped, cancelled when the backlog is
+  // back under half the cap; if it fires first, the session is closed (slow-subscriber
+  // timeout).
+  net::Timer slow_timer;
 };
 
 // Where and how to answer one request; copyable, so a venue callback can carry it back.
@@ -94,6 +99,14 @@ struct Gateway::IoThread {
   std::unordered_map<std::string, std::vector<Session*>, StringHash, std::equal_to<>> subscribers;
   codec::RequestParser parser;
   std::string out;
+  // Fan-out. The publisher appends to the inbox and posts a wake-up only when it was empty, so
+  // whatever piles up while this thread is busy is delivered in one pass (one system call per
+  // subscriber per pass: the sockets are corked during it). Vectors keep their capacity.
+  std::mutex inbox_mutex;
+  std::vector<Delivery> inbox;
+  std::vector<Delivery> delivering;
+  std::vector<Session*> corked;
+  std::vector<std::pair<Session*, const std::string*>> lagging;
 };
 
 // Writes a message into a scratch buffer in the reply's encoding.
