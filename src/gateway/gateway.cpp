@@ -505,10 +505,7 @@ void Gateway::on_thread(const Reply& reply, std::function<void()> task) {
 void Gateway::subscribe(Session& session, const ChannelSpec& spec, const std::string& name) {
   if (session.channels.contains(name)) return;  // Deribit: acked again, no new snapshot
   session.channels.emplace(name, spec);
-  if (!Publisher::starts_with_snapshot(spec)) {
-    io_[session.thread]->subscribers[name].push_back(&session);
-    session.live.insert(name);
-  }
+  if (!Publisher::starts_with_snapshot(spec)) join_list(*io_[session.thread], session, name);
   publisher_->subscribe(session.thread, session.id, spec, name, session.encoding);
   metrics_.subscriptions.fetch_add(1, std::memory_order_relaxed);
 }
@@ -518,14 +515,7 @@ void Gateway::unsubscribe(Session& session, const std::string& name) {
   if (it == session.channels.end()) return;
   session.channels.erase(it);
   session.stale.erase(name);
-  if (session.live.erase(name) > 0) {
-    auto& subscribers = io_[session.thread]->subscribers;
-    const auto list = subscribers.find(name);
-    if (list != subscribers.end()) {
-      std::erase(list->second, &session);
-      if (list->second.empty()) subscribers.erase(list);
-    }
-  }
+  quit_list(*io_[session.thread], session, name);
   publisher_->unsubscribe(session.thread, name, session.encoding);
   metrics_.subscriptions.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -594,8 +584,7 @@ void Gateway::deliver(std::size_t thread, std::vector<Delivery>& deliveries) {
       if (session == nullptr || !session->channels.contains(message.channel) ||
           session->live.contains(message.channel))
         continue;
-      session->live.insert(message.channel);
-      io.subscribers[message.channel].push_back(session);
+      join_list(io, *session, message.channel);
       send(*session, message);
       continue;
     }
@@ -633,9 +622,29 @@ void Gateway::cork(IoThread& io, Session& session) {
 void Gateway::leave_broadcasts(IoThread& io, Session& session, const std::string& channel) {
   const auto spec = session.channels.find(channel);
   if (spec == session.channels.end() || spec->second.kind != ChannelKind::book) return;
-  if (session.live.erase(channel) == 0) return;
-  std::erase(io.subscribers[channel], &session);
-  session.stale.insert(channel);
+  if (quit_list(io, session, channel)) session.stale.insert(channel);
+}
+
+// The broadcast list of a channel, with each member's index kept in its Session::live.
+void Gateway::join_list(IoThread& io, Session& session, const std::string& channel) {
+  auto& list = io.subscribers[channel];
+  session.live.emplace(channel, list.size());
+  list.push_back(&session);
+}
+
+// Leaves in O(1): the last member takes the leaver's place. False if it was not a member.
+bool Gateway::quit_list(IoThread& io, Session& session, std::string_view channel) {
+  const auto member = session.live.find(channel);
+  if (member == session.live.end()) return false;
+  const std::size_t index = member->second;
+  session.live.erase(member);
+  const auto list = io.subscribers.find(channel);
+  Session* last = list->second.back();
+  list->second[index] = last;
+  list->second.pop_back();
+  if (last != &session) last->live.find(channel)->second = index;
+  if (list->second.empty()) io.subscribers.erase(list);
+  return true;
 }
 
 // Dropped when the subscriber is too slow: its send buffer is over the cap. Past the hard cap

@@ -177,6 +177,8 @@ class Gateway : public ws::WebSocketHandler {
   enum class Sent { queued, skipped, dropped };
   Sent send_notification(Session& session, const Notification& message);
   void leave_broadcasts(IoThread& io, Session& session, const std::string& channel);
+  void join_list(IoThread& io, Session& session, const std::string& channel);
+  bool quit_list(IoThread& io, Session& session, std::string_view channel);
   void recover_if_drained(Session& session);
   void close_slow(Session& session, std::string_view reason);
   void subscribe(Session& session, const ChannelSpec& spec, const std::string& name);

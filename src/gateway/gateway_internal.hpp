@@ -32,7 +32,9 @@ struct Gateway::Session {
   std::size_t thread = 0;
   Encoding encoding = Encoding::json;
   std::unordered_map<std::string, ChannelSpec, StringHash, std::equal_to<>> channels;
-  StringSet live;   // channels whose notifications flow (a snapshot, if any, was sent)
+  // Channels whose notifications flow (a snapshot, if any, was sent), each with the session's
+  // index in IoThread::subscribers[channel], so that leaving a list of 10,000 is O(1).
+  std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> live;
   StringSet stale;  // book channels that lost notifications to backpressure: resync on drain
   int heartbeat_s = 0;
   bool test_request_pending = false;

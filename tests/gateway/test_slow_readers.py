@@ -2,9 +2,10 @@
 """Slow readers: 50 normal and 5 stalled subscribers of `greekwire serve` with small send-buffer
 caps (--send-buffer-cap, --send-buffer-hard-cap, --slow-subscriber-timeout).
 
-The stalled ones connect with a tiny SO_RCVBUF (and MSS), subscribe to the raw books of 40 busy
-instruments, read for a while (the baseline) and stop reading; three read again after a few
-seconds, one never reads, one floods requests without reading. Asserted:
+One normal reader takes the raw books of 40 busy instruments, the others 100ms books. After a
+baseline phase, the stalled ones connect with a tiny SO_RCVBUF (and MSS), subscribe to the same
+raw books and do not read; three read again after a few seconds, one never reads, one floods
+requests without reading. Asserted:
 
 - the server's memory stays bounded: its RSS stays under a bound computed from the caps, while
   the stalled connections are offered several times that (the flood's answers alone);
@@ -47,8 +48,8 @@ RESUMERS = 3
 # all (tens of MB), the gateway closes the flooder past the hard cap and ignores the rest.
 FLOOD_REQUESTS = 90
 BASELINE_S = 4
-# After the stalled readers stop reading: their backlog builds up (the latency of the normal
-# readers is compared from then on), the flooder floods, the resumers read again.
+# After the stalled readers subscribed: their backlog builds up (the latency of the normal
+# readers is compared from then on), the resumers read again, the flooder floods.
 BACKING_UP_AFTER_S = 1
 STALL_BEFORE_RESUME_S = 3.5
 FLOOD_AFTER_S = 4
@@ -122,17 +123,19 @@ class Books:
 
 
 class NormalReader:
-    """A websockets client reading book.{instrument}.100ms of a few busy instruments."""
+    """A websockets client reading (and checking) the books it subscribes to."""
 
-    def __init__(self, server, channels, digits, clock):
+    def __init__(self, server, channels, digits, clock, authorization=None):
         self.server, self.channels, self.clock = server, channels, clock
+        self.headers = {"Authorization": authorization} if authorization else {}
         self.books = Books(digits)
         self.latency_ms = {}  # phase -> [ms]
         self.received = {}    # phase -> count
         self.error = None
 
     async def start(self):
-        self.ws = await websockets.connect(self.server.ws, max_size=None)
+        self.ws = await websockets.connect(self.server.ws, max_size=None,
+                                           extra_headers=self.headers)
         await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "public/subscribe",
                                        "params": {"channels": self.channels}}))
         answer = json.loads(await self.ws.recv())
@@ -160,9 +163,9 @@ class NormalReader:
 
 
 class StalledReader:
-    """A raw WebSocket client with a tiny receive buffer, subscribed to busy raw books. It reads
-    (checking only the kept channels' books, skipping the rest cheaply) until told to stop, may
-    read again later, and records the server's close frame."""
+    """A raw WebSocket client with a tiny receive buffer, subscribed to busy raw books, which
+    does not read until told to; then it checks the kept channels' books (skipping the rest
+    cheaply) and records the server's close frame."""
 
     def __init__(self, server, authorization, digits, kept):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -283,31 +286,32 @@ def run_scenario(server, result):
 
     async def go():
         clock = Clock()
-        normal = [NormalReader(server, [f"book.{futures[(i + k) % len(futures)]}.100ms"
-                                        for k in range(2)], digits, clock)
-                  for i in range(NORMAL_READERS)]
-        await asyncio.gather(*(r.start() for r in normal))
-        # The five to be stalled, on the raw books of busy instruments (the hog on their raw
-        # tickers too), reading at first: the baseline has the same load, only nobody is slow.
+        # The stalled ones will take the raw books of 40 busy instruments. One normal reader
+        # takes them from the start (so the gateway encodes the same stream in every phase: the
+        # baseline differs only in that nobody is slow yet); the others, 100ms books.
         books = [f"book.{n}.raw" for n in busy]
         kept = [f"book.{n}.raw" for n in futures[:KEPT]]
+        normal = [NormalReader(server, books, digits, clock, authorization)]
+        normal += [NormalReader(server, [f"book.{futures[(i + k) % len(futures)]}.100ms"
+                                         for k in range(2)], digits, clock)
+                   for i in range(1, NORMAL_READERS)]
+        await asyncio.gather(*(r.start() for r in normal))
+        await asyncio.sleep(2)  # everyone has its snapshots
+        clock.phase = "baseline"
+        await asyncio.sleep(BASELINE_S)
+        result["rss_base_kib"] = rss_kib(server.proc.pid)
+        result["metrics_before"] = await asyncio.to_thread(metrics, server)
+
+        # Fresh connections that never read: their kernel buffers stay small (a connection that
+        # has been reading fast grows them to megabytes, which would hide the gateway's caps).
         stalled = [StalledReader(server, authorization, digits, kept)
                    for _ in range(RESUMERS + 2)]
         resumers, hog, flooder = stalled[:RESUMERS], stalled[RESUMERS], stalled[RESUMERS + 1]
         for s in stalled:
             s.send({"jsonrpc": "2.0", "id": 1, "method": "public/subscribe",
                     "params": {"channels": books}})
-            s.start()
         hog.send({"jsonrpc": "2.0", "id": 2, "method": "public/subscribe",
                   "params": {"channels": [f"ticker.{n}.raw" for n in busy]}})
-        await asyncio.sleep(3)  # everyone has its snapshots
-        clock.phase = "baseline"
-        await asyncio.sleep(BASELINE_S)
-        result["rss_base_kib"] = rss_kib(server.proc.pid)
-        result["metrics_before"] = await asyncio.to_thread(metrics, server)
-
-        for s in stalled:
-            s.stop()
         clock.phase = "stopping"
         stall_start = time.monotonic()
         rss_max, closing, flooded, resumed = result["rss_base_kib"], [], False, False
