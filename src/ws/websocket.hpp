@@ -62,6 +62,8 @@ class WebSocket : public net::TcpConnection, private ProtocolHandler {
   // or its compressed variant when our compressor resets after each message. A receiver whose
   // compressor keeps its context gets the message compressed for it alone. False if the
   // connection is not open, or on a client socket (client frames must be masked one by one).
+  // While the connection is corked the frame is borrowed (net::TcpConnection::write_borrowed):
+  // `message` must outlive uncork().
   bool send_prepared(const PreparedMessage& message);
   bool ping(std::span<const std::uint8_t> payload = {});
   // Starts the close handshake (open connections), or drops the connection (during the

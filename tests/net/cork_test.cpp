@@ -1,6 +1,7 @@
 // TcpConnection::cork/uncork: what a fan-out pass queues for one receiver goes out in order, in
 // one write at uncork, and nothing before it.
 #include <gtest/gtest.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -58,6 +59,43 @@ TEST(TcpConnection, CorkedWritesWaitForUncorkThenGoOutInOrder) {
   ASSERT_TRUE(connection->write(bytes("four;")));
   EXPECT_EQ(connection->buffered(), 0u);
   EXPECT_EQ(available(fds[1]), "four;");
+  ::close(fds[1]);
+}
+
+TEST(TcpConnection, BorrowedBytesAreReferencedOnlyIfTheyOutliveTheCork) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  int small = 4096;
+  setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  EventLoop loop;
+  auto* connection = new QuietConnection(loop, fds[0]);
+
+  // Written at uncork: no reference was ever taken.
+  const SharedBytes message = std::make_shared<const std::string>("borrowed;");
+  connection->cork();
+  ASSERT_TRUE(connection->write_borrowed(message));
+  EXPECT_EQ(message.use_count(), 1);
+  connection->uncork();
+  EXPECT_EQ(available(fds[1]), "borrowed;");
+  EXPECT_EQ(message.use_count(), 1);
+
+  // Not written (the socket is full): the queue keeps its own reference, so the caller may
+  // drop the message.
+  ASSERT_TRUE(connection->write(bytes(std::string(65536, 'x'))));
+  ASSERT_GT(connection->buffered(), 0u);
+  auto late = std::make_shared<const std::string>("late;");
+  connection->cork();
+  ASSERT_TRUE(connection->write_borrowed(late));
+  connection->uncork();
+  EXPECT_EQ(late.use_count(), 2);
+  late.reset();
+  std::string received;
+  while (connection->buffered() > 0) {
+    received += available(fds[1]);
+    connection->on_io(EPOLLOUT);  // what the loop does when the socket is writable
+  }
+  received += available(fds[1]);
+  EXPECT_EQ(received.substr(received.size() - 5), "late;");
   ::close(fds[1]);
 }
 
