@@ -1,4 +1,5 @@
-// `greekwire bench echo|handshake`: load generators on our own client.
+// `greekwire bench echo|handshake`: load generators on our own client (`bench fanout`:
+// bench_fanout.cpp).
 //   echo       N connections each keep K messages in flight; every echo is timed from send to
 //              receipt.
 //   handshake  N connections each connect, open (TCP, TLS, upgrade), close and start again;
@@ -376,6 +377,8 @@ int run_load(const BenchConfig& config, const char* command, const char* what) {
 
 }  // namespace
 
+void add_bench_fanout(CLI::App& bench, CommandRunner& runner);  // bench_fanout.cpp
+
 void add_bench_command(CLI::App& app, CommandRunner& runner) {
   auto config = std::make_shared<BenchConfig>();
   CLI::App* bench = app.add_subcommand("bench", "load generators");
@@ -417,6 +420,7 @@ void add_bench_command(CLI::App& app, CommandRunner& runner) {
   handshake->callback([shake, &runner] {
     runner = [shake] { return run_load<HandshakeLoad>(*shake, "bench handshake", "handshake"); };
   });
+  add_bench_fanout(*bench, runner);
 }
 
 }  // namespace gw::app

@@ -206,6 +206,7 @@ std::vector<Key> keys_of(ServeSettings& s) {
   keys.push_back(integer("gateway.send_buffer_cap", g.send_buffer_cap, 64 << 10, 1LL << 30));
   keys.push_back(
       integer("gateway.send_buffer_hard_cap", g.send_buffer_hard_cap, 64 << 10, 1LL << 32));
+  keys.push_back(real("gateway.slow_subscriber_timeout_s", g.slow_subscriber_timeout_s, 0.1, 1e6));
   keys.push_back(
       integer("gateway.max_channels_per_session", g.max_channels_per_session, 1, 1'000'000));
   keys.push_back(integer("gateway.heartbeat_min_s", g.heartbeat_min_s, 1, 86'400));

@@ -1,5 +1,8 @@
 // `greekwire serve`: the simulated venue and the Deribit-compatible gateway in one process,
 // configured by defaults, then `--config FILE` (config.hpp), then the flags given.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -15,6 +18,13 @@
 namespace gw::app {
 namespace {
 
+// The gateway's defaults, for the flags' (one instance: a temporary per flag trips g++'s
+// maybe-uninitialized analysis).
+const gateway::GatewayConfig& gateway_defaults() {
+  static const gateway::GatewayConfig defaults;
+  return defaults;
+}
+
 // The serve flags, as given; each one given on the command line overrides the config file.
 struct ServeFlags {
   std::string config;
@@ -25,8 +35,19 @@ struct ServeFlags {
   double speed = 1.0;
   bool deflate = false;
   std::size_t max_connections_per_ip = 32;
+  std::size_t send_buffer_cap = gateway_defaults().send_buffer_cap;
+  std::size_t send_buffer_hard_cap = gateway_defaults().send_buffer_hard_cap;
+  double slow_subscriber_timeout = gateway_defaults().slow_subscriber_timeout_s;
   ServerTlsFlags tls;
 };
+
+// Each connection is a descriptor: take every one the hard limit allows.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
 
 // A flag and what it sets when it was given.
 struct Override {
@@ -43,12 +64,14 @@ int run_serve(const ServeSettings& settings) {
   }
   gateway::GatewayConfig options = settings.gateway;
   options.listen = *endpoint;
+  options.send_buffer_hard_cap = std::max(options.send_buffer_hard_cap, options.send_buffer_cap);
   options.tls = server_tls_config(settings.tls, &error);
   if (!error.empty()) {
     std::fprintf(stderr, "greekwire serve: %s\n", error.c_str());
     return 2;
   }
   block_termination_signals();
+  raise_open_file_limit();
   gateway::Gateway gateway(options);
   try {
     gateway.start();
@@ -150,6 +173,28 @@ void add_serve_command(CLI::App& app, CommandRunner& runner) {
         })
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  given(
+      serve->add_option("--send-buffer-cap", flags->send_buffer_cap,
+                        "bytes queued to a subscriber above which its notifications are dropped "
+                        "(book channels resync when it drains)"),
+      [](const ServeFlags& f, ServeSettings& s) { s.gateway.send_buffer_cap = f.send_buffer_cap; })
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
+  given(serve->add_option("--send-buffer-hard-cap", flags->send_buffer_hard_cap,
+                          "bytes queued to a subscriber above which it is closed with 1008"),
+        [](const ServeFlags& f, ServeSettings& s) {
+          s.gateway.send_buffer_hard_cap = f.send_buffer_hard_cap;
+        })
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
+  given(serve->add_option("--slow-subscriber-timeout", flags->slow_subscriber_timeout,
+                          "seconds a subscriber may keep losing notifications before it is "
+                          "closed with 1008"),
+        [](const ServeFlags& f, ServeSettings& s) {
+          s.gateway.slow_subscriber_timeout_s = f.slow_subscriber_timeout;
+        })
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 1e6));
   add_server_tls_flags(*serve, flags->tls);
   given(serve->get_option("--tls-cert"),
         [](const ServeFlags& f, ServeSettings& s) { s.tls.certificates = f.tls.certificates; });

@@ -172,8 +172,8 @@ void write_price_levels(W& w, const market::Instrument& instrument,
 // `snapshot`: the first message after subscribing ("type":"snapshot", no prev_change_id).
 template <codec::Writer W>
 void write_book_change(W& w, const sim::OwnedBookChange& change,
-                       const market::Instrument& instrument, bool snapshot) {
-  w.begin_object(snapshot ? 7 : 8);
+                       const market::Instrument& instrument, bool snapshot, bool resync = false) {
+  w.begin_object((snapshot ? 7 : 8) + (resync ? 1 : 0));
   detail::member(w, "type", snapshot ? "snapshot" : "change");
   detail::member(w, "timestamp", change.timestamp);
   if (!snapshot) detail::member(w, "prev_change_id", change.prev_change_id);
@@ -184,6 +184,8 @@ void write_book_change(W& w, const sim::OwnedBookChange& change,
   w.key("asks");
   detail::write_level_updates(w, instrument, change.asks.span());
   detail::member(w, "checksum", change.checksum);
+  // (gw) A snapshot sent again after the subscriber lost changes to backpressure.
+  if (resync) detail::member(w, "resync", true);
   w.end_object();
 }
 

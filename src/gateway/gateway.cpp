@@ -206,12 +206,11 @@ void Gateway::start() {
   server_->route_async("POST", "/api/v2/*", http_api);
 
   for (int i = 0; i < config_.threads; ++i) io_.push_back(std::make_unique<IoThread>());
-  publisher_ = std::make_unique<Publisher>(
-      events, directory_, static_cast<std::size_t>(config_.threads),
-      [this](std::size_t thread, std::vector<Delivery>&& deliveries) {
-        auto batch = std::make_shared<std::vector<Delivery>>(std::move(deliveries));
-        server_->post(thread, [this, thread, batch] { deliver(thread, *batch); });
-      });
+  publisher_ =
+      std::make_unique<Publisher>(events, directory_, static_cast<std::size_t>(config_.threads),
+                                  [this](std::size_t thread, std::vector<Delivery>& deliveries) {
+                                    take_deliveries(thread, deliveries);
+                                  });
   publisher_->start();
   venue_->start();
   wait_for_market_open();
@@ -294,6 +293,8 @@ void Gateway::on_open(ws::WebSocket& socket) {
   session->thread = thread_of(socket.loop());
   session->encoding = encoding_of_subprotocol(socket.subprotocol());
   session->heartbeat.set_callback([this, session] { arm_heartbeat(*session); });
+  session->slow_timer.set_callback(
+      [this, session] { close_slow(*session, "too slow: not reading"); });
   socket.user_data = session;
   io_[session->thread]->sessions.emplace(session->id, session);
   metrics_.connections.fetch_add(1, std::memory_order_relaxed);
@@ -318,6 +319,9 @@ void Gateway::on_message(ws::WebSocket& socket, ws::MessageType type,
   auto* session = static_cast<Session*>(socket.user_data);
   metrics_.messages_in.fetch_add(1, std::memory_order_relaxed);
   metrics_.bytes_in.fetch_add(payload.size(), std::memory_order_relaxed);
+  // Requests read in the same batch as one that got the session closed (a slow one past the
+  // hard cap, a rate-limited one) are not worth answering: the answers could not be sent.
+  if (!socket.is_open()) return;
   Reply reply;
   reply.thread = session->thread;
   reply.session = session->id;
@@ -334,18 +338,7 @@ void Gateway::on_message(ws::WebSocket& socket, ws::MessageType type,
 
 void Gateway::on_drain(ws::WebSocket& socket) {
   auto* session = static_cast<Session*>(socket.user_data);
-  if (session == nullptr || session->stale.empty()) return;
-  if (socket.buffered() > config_.send_buffer_cap / 2) return;
-  // The book channels that lost notifications start over with a fresh snapshot (a new chain).
-  StringSet stale;
-  stale.swap(session->stale);
-  for (const std::string& name : stale) {
-    const auto it = session->channels.find(name);
-    if (it == session->channels.end()) continue;
-    publisher_->unsubscribe(session->thread, name, session->encoding);
-    publisher_->subscribe(session->thread, session->id, it->second, name, session->encoding);
-    metrics_.resyncs.fetch_add(1, std::memory_order_relaxed);
-  }
+  if (session != nullptr) recover_if_drained(*session);
 }
 
 void Gateway::arm_heartbeat(Session& session) {
@@ -560,6 +553,10 @@ void Gateway::send_bytes(const Reply& reply, const std::string& bytes, bool is_e
   } else {
     session->socket->send_text(bytes);
   }
+  // A client that sends requests but does not read the answers is as slow as a subscriber.
+  if (session->socket->queued() > config_.send_buffer_hard_cap) {
+    close_slow(*session, "too slow: send buffer limit exceeded");
+  }
 }
 
 void Gateway::on_thread(const Reply& reply, std::function<void()> task) {
@@ -572,10 +569,7 @@ void Gateway::on_thread(const Reply& reply, std::function<void()> task) {
 void Gateway::subscribe(Session& session, const ChannelSpec& spec, const std::string& name) {
   if (session.channels.contains(name)) return;  // Deribit: acked again, no new snapshot
   session.channels.emplace(name, spec);
-  if (!Publisher::starts_with_snapshot(spec)) {
-    io_[session.thread]->subscribers[name].push_back(&session);
-    session.live.insert(name);
-  }
+  if (!Publisher::starts_with_snapshot(spec)) join_list(*io_[session.thread], session, name);
   publisher_->subscribe(session.thread, session.id, spec, name, session.encoding);
   metrics_.subscriptions.fetch_add(1, std::memory_order_relaxed);
 }
@@ -585,14 +579,7 @@ void Gateway::unsubscribe(Session& session, const std::string& name) {
   if (it == session.channels.end()) return;
   session.channels.erase(it);
   session.stale.erase(name);
-  if (session.live.erase(name) > 0) {
-    auto& subscribers = io_[session.thread]->subscribers;
-    const auto list = subscribers.find(name);
-    if (list != subscribers.end()) {
-      std::erase(list->second, &session);
-      if (list->second.empty()) subscribers.erase(list);
-    }
-  }
+  quit_list(*io_[session.thread], session, name);
   publisher_->unsubscribe(session.thread, name, session.encoding);
   metrics_.subscriptions.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -603,9 +590,56 @@ void Gateway::unsubscribe_everything(Session& session) {
   for (const std::string& name : names) unsubscribe(session, name);
 }
 
+// Publisher thread: hands the deliveries to the I/O thread's inbox (the publisher gets an
+// empty vector back, with capacity when the inbox lends it its own).
+void Gateway::take_deliveries(std::size_t thread, std::vector<Delivery>& deliveries) {
+  IoThread& io = *io_[thread];
+  bool was_empty = false;
+  {
+    std::lock_guard lock(io.inbox_mutex);
+    was_empty = io.inbox.empty();
+    if (was_empty) {
+      io.inbox.swap(deliveries);
+    } else {
+      io.inbox.insert(io.inbox.end(), std::make_move_iterator(deliveries.begin()),
+                      std::make_move_iterator(deliveries.end()));
+    }
+  }
+  deliveries.clear();
+  if (was_empty) server_->post(thread, [this, thread] { deliver_inbox(thread); });
+}
+
+void Gateway::deliver_inbox(std::size_t thread) {
+  IoThread& io = *io_[thread];
+  {
+    std::lock_guard lock(io.inbox_mutex);
+    io.delivering.swap(io.inbox);
+  }
+  deliver(thread, io.delivering);
+  io.delivering.clear();  // releases the notifications; the capacity goes back to the inbox
+}
+
+// One pass over a batch: each subscriber's socket is corked at its first message and uncorked
+// at the end, so it gets one writev however many messages the batch holds for it. Nothing here
+// allocates per subscriber: the lists and scratch vectors are the thread's and keep their size.
 void Gateway::deliver(std::size_t thread, std::vector<Delivery>& deliveries) {
   IoThread& io = *io_[thread];
-  std::vector<std::pair<Session*, std::string>> lagging;
+  std::array<std::uint64_t, kEncodings> messages{}, bytes{};
+  auto send = [&](Session& session, const Notification& message) {
+    cork(io, session);
+    const auto e = static_cast<std::size_t>(session.encoding);
+    switch (send_notification(session, message)) {
+      case Sent::queued:
+        ++messages[e];
+        bytes[e] += message.frames[e]->payload().size();
+        break;
+      case Sent::skipped:
+        break;
+      case Sent::dropped:
+        io.lagging.emplace_back(&session, &message.channel);
+        break;
+    }
+  };
   for (const Delivery& d : deliveries) {
     const Notification& message = *d.message;
     if (d.session != 0) {
@@ -614,48 +648,121 @@ void Gateway::deliver(std::size_t thread, std::vector<Delivery>& deliveries) {
       if (session == nullptr || !session->channels.contains(message.channel) ||
           session->live.contains(message.channel))
         continue;
-      session->live.insert(message.channel);
-      io.subscribers[message.channel].push_back(session);
-      if (!send_notification(*session, message)) lagging.emplace_back(session, message.channel);
+      join_list(io, *session, message.channel);
+      send(*session, message);
       continue;
     }
     const auto list = io.subscribers.find(message.channel);
     if (list == io.subscribers.end()) continue;
-    for (Session* session : list->second) {
-      if (!send_notification(*session, message)) lagging.emplace_back(session, message.channel);
-    }
+    for (Session* session : list->second) send(*session, message);
   }
-  // Book channels that lost a change leave the broadcast list until their socket drains; then
-  // on_drain() resubscribes them with a fresh snapshot. Done after the loops above, which
-  // iterate the lists.
-  for (auto& [session, channel] : lagging) {
-    const auto spec = session->channels.find(channel);
-    if (spec == session->channels.end() || spec->second.kind != ChannelKind::book) continue;
-    if (session->live.erase(channel) == 0) continue;
-    std::erase(io.subscribers[channel], session);
-    session->stale.insert(channel);
+  // Done after the loops above, which iterate the lists.
+  for (const auto& [session, channel] : io.lagging) leave_broadcasts(io, *session, *channel);
+  io.lagging.clear();
+  for (Session* session : io.corked) {
+    session->corked = false;
+    session->socket->uncork();
+    // A subscriber that keeps reading with some backlog never empties its queue completely
+    // (on_drain): it has caught up once the backlog is under half the cap.
+    if (session->slow_timer.armed()) recover_if_drained(*session);
+  }
+  io.corked.clear();
+  for (std::size_t e = 0; e < kEncodings; ++e) {
+    if (messages[e] == 0) continue;
+    metrics_.messages_out[e].fetch_add(messages[e], std::memory_order_relaxed);
+    metrics_.bytes_out[e].fetch_add(bytes[e], std::memory_order_relaxed);
   }
 }
 
-// False when the notification was dropped because the subscriber is too slow.
-bool Gateway::send_notification(Session& session, const Notification& message) {
-  const auto& frame = message.frames[static_cast<std::size_t>(session.encoding)];
-  if (!frame) return true;
-  const std::size_t buffered = session.socket->buffered();
-  if (buffered > config_.send_buffer_hard_cap) {
-    metrics_.slow_closes.fetch_add(1, std::memory_order_relaxed);
-    session.socket->close(1008, "too slow: send buffer limit exceeded");
-    return false;
-  }
-  if (buffered > config_.send_buffer_cap) {
-    metrics_.dropped.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  const auto e = static_cast<std::size_t>(session.encoding);
-  metrics_.messages_out[e].fetch_add(1, std::memory_order_relaxed);
-  metrics_.bytes_out[e].fetch_add(frame->payload().size(), std::memory_order_relaxed);
-  session.socket->send_prepared(*frame);
+void Gateway::cork(IoThread& io, Session& session) {
+  if (session.corked) return;
+  session.corked = true;
+  session.socket->cork();
+  io.corked.push_back(&session);
+}
+
+// A book channel that lost a change leaves the broadcast list until the socket drains; then
+// on_drain() subscribes it again with a fresh snapshot.
+void Gateway::leave_broadcasts(IoThread& io, Session& session, const std::string& channel) {
+  const auto spec = session.channels.find(channel);
+  if (spec == session.channels.end() || spec->second.kind != ChannelKind::book) return;
+  if (quit_list(io, session, channel)) session.stale.insert(channel);
+}
+
+// The broadcast list of a channel, with each member's index kept in its Session::live.
+void Gateway::join_list(IoThread& io, Session& session, const std::string& channel) {
+  auto& list = io.subscribers[channel];
+  session.live.emplace(channel, list.size());
+  list.push_back(&session);
+}
+
+// Leaves in O(1): the last member takes the leaver's place. False if it was not a member.
+bool Gateway::quit_list(IoThread& io, Session& session, std::string_view channel) {
+  const auto member = session.live.find(channel);
+  if (member == session.live.end()) return false;
+  const std::size_t index = member->second;
+  session.live.erase(member);
+  const auto list = io.subscribers.find(channel);
+  Session* last = list->second.back();
+  list->second[index] = last;
+  list->second.pop_back();
+  if (last != &session) last->live.find(channel)->second = index;
+  if (list->second.empty()) io.subscribers.erase(list);
   return true;
+}
+
+// Dropped when the subscriber is too slow: its send buffer is over the cap. Past the hard cap
+// it is closed with 1008 at once; otherwise the first drop starts the slow-subscriber timer,
+// which closes it the same way unless the socket drains first (on_drain). Skipped: not in this
+// encoding, or the socket is closing.
+Gateway::Sent Gateway::send_notification(Session& session, const Notification& message) {
+  const auto& frame = message.frames[static_cast<std::size_t>(session.encoding)];
+  if (!frame) return Sent::skipped;
+  ws::WebSocket& socket = *session.socket;
+  const std::size_t buffered = socket.buffered();
+  if (buffered <= config_.send_buffer_cap) {
+    return socket.send_prepared(*frame) ? Sent::queued : Sent::skipped;
+  }
+  if (!socket.is_open()) return Sent::dropped;
+  if (buffered > config_.send_buffer_hard_cap) {
+    close_slow(session, "too slow: send buffer limit exceeded");
+    return Sent::dropped;
+  }
+  metrics_.dropped.fetch_add(1, std::memory_order_relaxed);
+  if (!session.slow_timer.armed()) {
+    net::EventLoop& loop = socket.loop();
+    const auto timeout_ms = static_cast<std::uint64_t>(config_.slow_subscriber_timeout_s * 1000);
+    loop.timers().arm(session.slow_timer, loop.now_ms() + std::max<std::uint64_t>(timeout_ms, 1));
+  }
+  return Sent::dropped;
+}
+
+// A lagging subscriber whose backlog is back under half the cap has caught up: the timer stops,
+// and the book channels that lost notifications start over with a fresh snapshot (a new
+// chain, flagged "resync": true).
+void Gateway::recover_if_drained(Session& session) {
+  if (session.socket->buffered() > config_.send_buffer_cap / 2) return;
+  session.slow_timer.cancel();
+  if (session.stale.empty()) return;
+  StringSet stale;
+  stale.swap(session.stale);
+  for (const std::string& name : stale) {
+    const auto it = session.channels.find(name);
+    if (it == session.channels.end()) continue;
+    publisher_->unsubscribe(session.thread, name, session.encoding);
+    publisher_->subscribe(session.thread, session.id, it->second, name, session.encoding,
+                          SnapshotKind::resync);
+    metrics_.resyncs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// The close frame waits behind what is queued; the socket's close timeout ends TCP if the
+// subscriber never reads it.
+void Gateway::close_slow(Session& session, std::string_view reason) {
+  session.slow_timer.cancel();
+  if (!session.socket->is_open()) return;
+  metrics_.slow_closes.fetch_add(1, std::memory_order_relaxed);
+  session.socket->close(1008, reason);
 }
 
 // ---- metrics ------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ struct GatewayConfig {
   bool deflate = false;                         // permessage-deflate for subscribers
   std::size_t send_buffer_cap = 4 << 20;        // a slower subscriber starts losing messages
   std::size_t send_buffer_hard_cap = 16 << 20;  // ... and is closed with 1008 beyond this
+  double slow_subscriber_timeout_s = 30;        // ... or after losing them for this long
   std::size_t max_channels_per_session = 10000;
   std::size_t max_connections_per_ip = 32;  // Deribit's; the 33rd handshake gets HTTP 429
   // Deribit's credit pools: per WebSocket session, and over HTTP per account (private
@@ -211,8 +212,17 @@ class Gateway : public ws::WebSocketHandler {
   std::optional<market::OrderId> order_id_param(const Call& call);
 
   // Fan-out on the I/O threads.
+  void take_deliveries(std::size_t thread, std::vector<Delivery>& deliveries);
+  void deliver_inbox(std::size_t thread);
   void deliver(std::size_t thread, std::vector<Delivery>& deliveries);
-  bool send_notification(Session& session, const Notification& message);
+  void cork(IoThread& io, Session& session);
+  enum class Sent { queued, skipped, dropped };
+  Sent send_notification(Session& session, const Notification& message);
+  void leave_broadcasts(IoThread& io, Session& session, const std::string& channel);
+  void join_list(IoThread& io, Session& session, const std::string& channel);
+  bool quit_list(IoThread& io, Session& session, std::string_view channel);
+  void recover_if_drained(Session& session);
+  void close_slow(Session& session, std::string_view reason);
   void subscribe(Session& session, const ChannelSpec& spec, const std::string& name);
   void unsubscribe(Session& session, const std::string& name);
   void unsubscribe_everything(Session& session);

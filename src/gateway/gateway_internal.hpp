@@ -34,7 +34,9 @@ struct Gateway::Session {
   std::size_t thread = 0;
   Encoding encoding = Encoding::json;
   std::unordered_map<std::string, ChannelSpec, StringHash, std::equal_to<>> channels;
-  StringSet live;   // channels whose notifications flow (a snapshot, if any, was sent)
+  // Channels whose notifications flow (a snapshot, if any, was sent), each with the session's
+  // index in IoThread::subscribers[channel], so that leaving a list of 10,000 is O(1).
+  std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> live;
   StringSet stale;  // book channels that lost notifications to backpressure: resync on drain
   int heartbeat_s = 0;
   bool test_request_pending = false;
@@ -49,6 +51,11 @@ struct Gateway::Session {
   std::optional<bool> cancel_on_disconnect;
   std::vector<std::pair<AccountRowId, std::string>> order_accounts;  // id, name
   bool disconnect_handled = false;  // its orders were cancelled (or kept) already
+  bool corked = false;              // in IoThread::corked during a fan-out pass
+  // Backpressure: armed when a notification is first dropped, cancelled when the backlog is
+  // back under half the cap; if it fires first, the session is closed (slow-subscriber
+  // timeout).
+  net::Timer slow_timer;
 };
 
 // Where and how to answer one request; copyable, so a venue callback can carry it back.
@@ -105,6 +112,14 @@ struct Gateway::IoThread {
   std::unordered_map<std::string, std::vector<Session*>, StringHash, std::equal_to<>> subscribers;
   codec::RequestParser parser;
   std::string out;
+  // Fan-out. The publisher appends to the inbox and posts a wake-up only when it was empty, so
+  // whatever piles up while this thread is busy is delivered in one pass (one system call per
+  // subscriber per pass: the sockets are corked during it). Vectors keep their capacity.
+  std::mutex inbox_mutex;
+  std::vector<Delivery> inbox;
+  std::vector<Delivery> delivering;
+  std::vector<Session*> corked;
+  std::vector<std::pair<Session*, const std::string*>> lagging;
 };
 
 // Writes a message into a scratch buffer in the reply's encoding. `member`: in protobuf, the

@@ -1,5 +1,6 @@
 #include "gateway/publisher.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <span>
 
@@ -17,6 +18,13 @@ namespace {
 constexpr std::uint64_t kWindowMs = 100;
 constexpr std::size_t kMaxEventsPerPass = 4096;  // then requests and the outbox get a turn
 
+// usIn: microseconds of the wall clock (a client compares it with its own clock).
+std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::uint64_t steady_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::steady_clock::now().time_since_epoch())
@@ -32,6 +40,63 @@ constexpr std::array<Interval, 2> kConflated = {Interval::ms100, Interval::agg2}
 
 std::string_view kind_name(market::Kind kind) {
   return kind == market::Kind::option ? "option" : "future";
+}
+
+// Index of an interval in ChannelNames' arrays.
+std::size_t slot(Interval interval) {
+  return static_cast<std::size_t>(interval);
+}
+constexpr std::array<Interval, 3> kIntervals = {Interval::raw, Interval::ms100, Interval::agg2};
+
+// The private channels of `what` ("orders" or "trades") an event of `instrument` feeds: per
+// instrument and per kind/currency with "any", in every interval.
+std::vector<std::string> user_channels(std::string_view what,
+                                       const market::Instrument& instrument) {
+  const std::string prefix = "user." + std::string(what) + ".";
+  const std::string currency(market::to_string(instrument.currency));
+  const std::string kind(kind_name(instrument.kind));
+  std::vector<std::string> names;
+  for (Interval interval : kIntervals) {
+    const std::string tail = "." + std::string(to_string(interval));
+    names.push_back(prefix + instrument.name + tail);
+    for (const std::string& k : {kind, std::string("any")}) {
+      for (const std::string& c : {currency, std::string("any")}) {
+        names.push_back(prefix + k + "." + c + tail);
+      }
+    }
+  }
+  return names;
+}
+
+// The account of a private route "<account>|<name>", nullopt for a public channel.
+std::optional<market::AccountId> route_account(std::string_view route) {
+  const std::size_t bar = route.find('|');
+  if (bar == std::string_view::npos) return std::nullopt;
+  market::AccountId account = 0;
+  const auto [end, ec] = std::from_chars(route.data(), route.data() + bar, account);
+  if (ec != std::errc{} || end != route.data() + bar) return std::nullopt;
+  return account;
+}
+
+// A notification with greekwire's `usIn` after Deribit's channel and data (docs/PROTOCOL.md).
+template <codec::Writer W, class F>
+void write_stamped_notification(W& w, std::string_view channel, std::int64_t us_in,
+                                F&& write_data) {
+  w.begin_object(3);
+  w.key("jsonrpc");
+  w.value("2.0");
+  w.key("method");
+  w.value("subscription");
+  w.key("params");
+  w.begin_object(3);
+  w.key("channel");
+  w.value(channel);
+  w.key("data");
+  write_data(w);
+  w.key("usIn");
+  w.value(us_in);
+  w.end_object();
+  w.end_object();
 }
 
 }  // namespace
@@ -63,9 +128,9 @@ bool Publisher::starts_with_snapshot(const ChannelSpec& spec) {
 }
 
 void Publisher::subscribe(std::size_t thread, std::uint64_t session, const ChannelSpec& spec,
-                          std::string channel, Encoding encoding) {
+                          std::string channel, Encoding encoding, SnapshotKind snapshot) {
   std::lock_guard lock(requests_mutex_);
-  requests_.push_back({true, thread, session, spec, std::move(channel), encoding});
+  requests_.push_back({true, thread, session, spec, std::move(channel), encoding, snapshot});
 }
 
 void Publisher::unsubscribe(std::size_t thread, std::string channel, Encoding encoding) {
@@ -82,6 +147,7 @@ void Publisher::run() {
     while (n < kMaxEventsPerPass) {
       sim::VenueEvent* event = events_.queue().peek();
       if (event == nullptr) break;
+      event_us_ = 0;
       on_event(*event);
       events_.queue().pop();
       ++n;
@@ -89,6 +155,7 @@ void Publisher::run() {
     busy = busy || n > 0;
     stats_.events.fetch_add(n, std::memory_order_relaxed);
     if (steady_ms() >= next_flush_ms_) {
+      event_us_ = 0;
       flush_windows();
       next_flush_ms_ += kWindowMs;
       if (next_flush_ms_ < steady_ms()) next_flush_ms_ = steady_ms() + kWindowMs;
@@ -104,7 +171,10 @@ bool Publisher::take_requests() {
     if (requests_.empty()) return false;
     taking_.swap(requests_);
   }
-  for (Request& request : taking_) handle(request);
+  for (Request& request : taking_) {
+    event_us_ = 0;  // each request, event and window is stamped when first published (stamp())
+    handle(request);
+  }
   taking_.clear();
   return true;
 }
@@ -113,6 +183,7 @@ void Publisher::handle(Request& request) {
   auto it = channels_.find(request.channel);
   if (!request.subscribe) {
     if (it == channels_.end()) return;
+    count_private(request.channel, -1);
     Channel& state = it->second;
     --state.per_thread[request.thread];
     --state.per_encoding[static_cast<std::size_t>(request.encoding)];
@@ -126,17 +197,31 @@ void Publisher::handle(Request& request) {
     it = channels_.emplace(request.channel, std::move(fresh)).first;
   }
   Channel& state = it->second;
+  count_private(request.channel, +1);
   ++state.per_thread[request.thread];
   ++state.per_encoding[static_cast<std::size_t>(request.encoding)];
   ++state.total;
   if (!starts_with_snapshot(state.spec)) return;
-  PendingSnapshot target{request.thread, request.session, request.channel};
+  PendingSnapshot target{request.thread, request.session, request.channel, request.snapshot};
   // Conflated book channels take snapshots at window boundaries (see the header).
   if (is_book(state.spec) && state.spec.interval != Interval::raw) {
     pending_snapshots_.push_back(std::move(target));
   } else {
     send_snapshot(target);
   }
+}
+
+std::int64_t Publisher::stamp() {
+  if (event_us_ == 0) event_us_ = wall_us();
+  return event_us_;
+}
+
+void Publisher::count_private(std::string_view route, int delta) {
+  const auto account = route_account(route);
+  if (!account) return;
+  const auto it = private_routes_.try_emplace(*account, 0).first;
+  it->second += delta;
+  if (it->second <= 0) private_routes_.erase(it);
 }
 
 Publisher::Channel* Publisher::find(std::string_view channel) {
@@ -193,9 +278,7 @@ void Publisher::on_event(const sim::VenueEvent& event) {
             broadcast(*state, make(name_scratch_, *state, [&](auto& w) { write_transfer(w, e); }));
           }
         } else if constexpr (std::is_same_v<T, sim::InstrumentListed>) {
-          directory_.add(e.instrument);
-          if (replicas_.size() <= e.instrument->id) replicas_.resize(e.instrument->id + 1);
-          replicas_[e.instrument->id].instrument = e.instrument;
+          on_listed(e.instrument);
         } else if constexpr (std::is_same_v<T, sim::InstrumentClosed>) {
           directory_.close(e.instrument);
         } else if constexpr (std::is_same_v<T, sim::StreamGap>) {
@@ -205,6 +288,28 @@ void Publisher::on_event(const sim::VenueEvent& event) {
         }
       },
       event);
+}
+
+void Publisher::on_listed(const InstrumentPtr& instrument) {
+  directory_.add(instrument);
+  if (replicas_.size() <= instrument->id) replicas_.resize(instrument->id + 1);
+  Replica& r = replicas_[instrument->id];
+  r.instrument = instrument;
+  const std::string currency(market::to_string(instrument->currency));
+  const std::string kind(kind_name(instrument->kind));
+  const std::array<std::string, 5> trade_prefixes = {
+      "trades." + instrument->name + ".", "trades." + kind + "." + currency + ".",
+      "trades.any." + currency + ".", "trades." + kind + ".any.", "trades.any.any."};
+  for (Interval interval : kIntervals) {
+    const std::string tail(to_string(interval));
+    r.names.book[slot(interval)] = "book." + instrument->name + "." + tail;
+    r.names.ticker[slot(interval)] = "ticker." + instrument->name + "." + tail;
+    for (std::size_t p = 0; p < trade_prefixes.size(); ++p) {
+      r.names.trades[p][slot(interval)] = trade_prefixes[p] + tail;
+    }
+  }
+  r.names.user_orders = user_channels("orders", *instrument);
+  r.names.user_trades = user_channels("trades", *instrument);
 }
 
 void Publisher::on_book_change(const sim::OwnedBookChange& change) {
@@ -226,9 +331,9 @@ void Publisher::on_book_change(const sim::OwnedBookChange& change) {
   r->change_id = change.change_id;
   r->checksum = change.checksum;
   r->timestamp = change.timestamp;
-  name_scratch_ = "book." + r->instrument->name + ".raw";
-  if (const Channel* state = find(name_scratch_)) {
-    broadcast(*state, make(name_scratch_, *state,
+  const std::string& name = r->names.book[slot(Interval::raw)];
+  if (const Channel* state = find(name)) {
+    broadcast(*state, make(name, *state,
                            [&](auto& w) { write_book_change(w, change, *r->instrument, false); }));
   }
 }
@@ -238,24 +343,18 @@ void Publisher::on_trade(const market::Trade& trade) {
   if (r == nullptr) return;
   const market::Instrument& instrument = *r->instrument;
   on_user_trade(trade);
-  const std::string currency(market::to_string(instrument.currency));
-  const std::string kind(kind_name(instrument.kind));
-  const std::array<std::string, 5> prefixes = {
-      "trades." + instrument.name + ".", "trades." + kind + "." + currency + ".",
-      "trades.any." + currency + ".", "trades." + kind + ".any.", "trades.any.any."};
-  for (const std::string& prefix : prefixes) {
-    name_scratch_ = prefix + "raw";
-    if (const Channel* state = find(name_scratch_)) {
-      broadcast(*state, make(name_scratch_, *state, [&](auto& w) {
+  if (channels_.empty()) return;
+  for (const auto& names : r->names.trades) {
+    const std::string& raw = names[slot(Interval::raw)];
+    if (const Channel* state = find(raw)) {
+      broadcast(*state, make(raw, *state, [&](auto& w) {
         w.begin_array(1);
         write_trade(w, trade, instrument);
         w.end_array();
       }));
     }
     for (Interval interval : kConflated) {
-      name_scratch_ = prefix;
-      name_scratch_ += to_string(interval);
-      if (Channel* state = find(name_scratch_)) state->pending_trades.push_back(trade);
+      if (Channel* state = find(names[slot(interval)])) state->pending_trades.push_back(trade);
     }
   }
 }
@@ -296,36 +395,16 @@ void Publisher::on_ticker(const sim::Ticker& ticker) {
   if (r == nullptr) return;
   r->ticker = ticker;
   r->ticker_dirty = true;
-  name_scratch_ = "ticker." + r->instrument->name + ".raw";
-  if (const Channel* state = find(name_scratch_)) {
-    broadcast(*state, make(name_scratch_, *state,
-                           [&](auto& w) { write_ticker(w, ticker, *r->instrument); }));
+  const std::string& name = r->names.ticker[slot(Interval::raw)];
+  if (const Channel* state = find(name)) {
+    broadcast(*state,
+              make(name, *state, [&](auto& w) { write_ticker(w, ticker, *r->instrument); }));
   }
 }
 
 // ---- private channels (user.*) ------------------------------------------------------------------
 
 namespace {
-
-// The names of the private channels of `what` ("orders" or "trades") an event of `instrument`
-// feeds: per instrument and per kind/currency with "any", raw and 100ms.
-std::vector<std::string> user_channels(std::string_view what,
-                                       const market::Instrument& instrument) {
-  const std::string prefix = "user." + std::string(what) + ".";
-  const std::string currency(market::to_string(instrument.currency));
-  const std::string kind(kind_name(instrument.kind));
-  std::vector<std::string> names;
-  for (std::string_view interval : {"raw", "100ms", "agg2"}) {
-    const std::string tail = "." + std::string(interval);
-    names.push_back(prefix + instrument.name + tail);
-    for (const std::string& k : {kind, std::string("any")}) {
-      for (const std::string& c : {currency, std::string("any")}) {
-        names.push_back(prefix + k + "." + c + tail);
-      }
-    }
-  }
-  return names;
-}
 
 bool is_raw(std::string_view channel) {
   return channel.size() >= 4 && channel.substr(channel.size() - 4) == ".raw";
@@ -336,13 +415,14 @@ bool is_raw(std::string_view channel) {
 template <class WriteData>
 void Publisher::to_account(market::AccountId account, std::span<const std::string> channels,
                            WriteData&& write_data) {
-  if (channels_.empty()) return;
+  if (!private_routes_.contains(account)) return;
   const std::string prefix = std::to_string(account) + "|";
   for (const std::string& channel : channels) {
-    const std::string route = prefix + channel;
-    const Channel* state = find(route);
+    name_scratch_ = prefix;
+    name_scratch_ += channel;
+    const Channel* state = find(name_scratch_);
     if (state == nullptr) continue;
-    broadcast(*state, make_routed(route, channel, *state,
+    broadcast(*state, make_routed(name_scratch_, channel, *state,
                                   [&](auto& w) { write_data(w, is_raw(channel)); }));
   }
 }
@@ -350,10 +430,9 @@ void Publisher::to_account(market::AccountId account, std::span<const std::strin
 void Publisher::on_order_update(const sim::OwnedOrderUpdate& update) {
   if (!pending_user_trades_.empty()) release_user_trades(update);
   Replica* r = replica(update.order.instrument);
-  if (r == nullptr || channels_.empty()) return;
-  const auto names = user_channels("orders", *r->instrument);
+  if (r == nullptr) return;
   // .raw sends the order object; the conflated intervals an array of orders (Deribit).
-  to_account(update.order.account, names, [&](auto& w, bool raw) {
+  to_account(update.order.account, r->names.user_orders, [&](auto& w, bool raw) {
     if (!raw) w.begin_array(1);
     write_order(w, update, *r->instrument);
     if (!raw) w.end_array();
@@ -361,13 +440,14 @@ void Publisher::on_order_update(const sim::OwnedOrderUpdate& update) {
 }
 
 // Each party's record waits for its order's update (see pending_user_trades_). The simulated
-// participants' orders are not published (and nobody can subscribe to their accounts).
+// participants' orders are not published (and nobody can subscribe to their accounts), nor
+// are the trades of accounts nobody follows.
 void Publisher::on_user_trade(const market::Trade& trade) {
-  if (channels_.empty()) return;
-  if (!sim::is_sim_account(trade.taker)) {
+  if (private_routes_.empty()) return;
+  if (!sim::is_sim_account(trade.taker) && private_routes_.contains(trade.taker)) {
     pending_user_trades_.push_back({trade.taker_order, true, trade});
   }
-  if (!sim::is_sim_account(trade.maker)) {
+  if (!sim::is_sim_account(trade.maker) && private_routes_.contains(trade.maker)) {
     pending_user_trades_.push_back({trade.maker_order, false, trade});
   }
 }
@@ -392,10 +472,9 @@ void Publisher::send_user_trade(const market::Trade& trade, bool taker,
   Replica* r = replica(trade.instrument);
   if (r == nullptr) return;
   const market::Instrument& instrument = *r->instrument;
-  const auto names = user_channels("trades", instrument);
   const TradeOrder details = order != nullptr ? trade_order(*order) : TradeOrder{};
   const Liquidity liquidity = taker ? Liquidity::taker : Liquidity::maker;
-  to_account(taker ? trade.taker : trade.maker, names, [&](auto& w, bool) {
+  to_account(taker ? trade.taker : trade.maker, r->names.user_trades, [&](auto& w, bool) {
     w.begin_array(1);
     write_user_trade(w, trade, instrument, liquidity, details);
     w.end_array();
@@ -423,9 +502,9 @@ void Publisher::flush_windows() {
     if (r.ticker_dirty) {
       r.ticker_dirty = false;
       for (Interval interval : kConflated) {
-        name_scratch_ = "ticker." + r.instrument->name + "." + std::string(to_string(interval));
-        if (const Channel* state = find(name_scratch_)) {
-          broadcast(*state, make(name_scratch_, *state,
+        const std::string& name = r.names.ticker[slot(interval)];
+        if (const Channel* state = find(name)) {
+          broadcast(*state, make(name, *state,
                                  [&](auto& w) { write_ticker(w, *r.ticker, *r.instrument); }));
         }
       }
@@ -475,8 +554,8 @@ void Publisher::flush_book_window(Replica& r) {
   r.window_asks.clear();
   const bool changed = !bids.empty() || !asks.empty();
   for (Interval interval : kConflated) {
-    name_scratch_ = "book." + r.instrument->name + "." + std::string(to_string(interval));
-    Channel* state = find(name_scratch_);
+    const std::string& name = r.names.book[slot(interval)];
+    Channel* state = find(name);
     if (state == nullptr || !changed) continue;
     sim::OwnedBookChange change;
     change.timestamp = r.timestamp;
@@ -487,7 +566,7 @@ void Publisher::flush_book_window(Replica& r) {
     change.bids.assign(bids);
     change.asks.assign(asks);
     state->last_change_id = r.change_id;
-    broadcast(*state, make(name_scratch_, *state,
+    broadcast(*state, make(name, *state,
                            [&](auto& w) { write_book_change(w, change, *r.instrument, false); }));
   }
   // Grouped views: the whole window, re-sent when anything in the book moved.
@@ -522,8 +601,9 @@ void Publisher::send_snapshot(const PendingSnapshot& target) {
     snapshot.bids.assign(bids);
     snapshot.asks.assign(asks);
     if (state->spec.interval != Interval::raw) state->last_change_id = r->change_id;
+    const bool resync = target.kind == SnapshotKind::resync;
     message = make(target.channel, *state,
-                   [&](auto& w) { write_book_change(w, snapshot, *r->instrument, true); });
+                   [&](auto& w) { write_book_change(w, snapshot, *r->instrument, true, resync); });
   } else {
     const market::Ticks group =
         state->spec.group <= 0
@@ -576,14 +656,14 @@ NotificationPtr Publisher::make_routed(std::string_view route, std::string_view 
   if (state.per_encoding[static_cast<std::size_t>(Encoding::json)] > 0) {
     json_scratch_.clear();
     codec::JsonWriter w(json_scratch_);
-    codec::write_notification(w, channel, write_data);
+    write_stamped_notification(w, channel, stamp(), write_data);
     message->frames[0] =
         std::make_shared<ws::PreparedMessage>(ws::MessageType::text, bytes(json_scratch_));
   }
   if (state.per_encoding[static_cast<std::size_t>(Encoding::msgpack)] > 0) {
     msgpack_scratch_.clear();
     codec::MsgpackWriter w(msgpack_scratch_);
-    codec::write_notification(w, channel, write_data);
+    write_stamped_notification(w, channel, stamp(), write_data);
     message->frames[1] =
         std::make_shared<ws::PreparedMessage>(ws::MessageType::binary, bytes(msgpack_scratch_));
   }
@@ -591,7 +671,7 @@ NotificationPtr Publisher::make_routed(std::string_view route, std::string_view 
     protobuf_scratch_.clear();
     codec::ProtobufWriter w(protobuf_scratch_);
     w.choose(data_member(state.spec));
-    codec::write_notification(w, channel, write_data);
+    write_stamped_notification(w, channel, stamp(), write_data);
     message->frames[2] =
         std::make_shared<ws::PreparedMessage>(ws::MessageType::binary, bytes(protobuf_scratch_));
   }
@@ -611,10 +691,7 @@ void Publisher::deliver(std::size_t thread, std::uint64_t session, NotificationP
 
 void Publisher::post_outbox() {
   for (std::size_t t = 0; t < threads_; ++t) {
-    if (outbox_[t].empty()) continue;
-    std::vector<Delivery> batch;
-    batch.swap(outbox_[t]);
-    post_(t, std::move(batch));
+    if (!outbox_[t].empty()) post_(t, outbox_[t]);
   }
 }
 

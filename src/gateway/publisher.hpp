@@ -11,7 +11,12 @@
 //    net change; change_id the window's last, prev_change_id the previous window's), and new
 //    subscribers get their snapshot at a window boundary, so the chain holds for them too.
 // Tickers and trades are sent as they come (raw) or every 100 ms (latest ticker, trades
-// batched). Channels nobody subscribes to cost nothing but the replica update.
+// batched). Channels nobody subscribes to cost nothing but the replica update: the names an
+// instrument's events feed are built once, when it is listed.
+//
+// Every notification carries `usIn` (docs/PROTOCOL.md): the wall-clock microsecond at which
+// this thread took the venue event (or closed the 100 ms window, or took the snapshot), so that
+// a client can measure the gateway's latency end to end.
 #pragma once
 
 #include <array>
@@ -68,6 +73,10 @@ struct Delivery {
   std::uint64_t session = 0;
 };
 
+// Subscribe requests: a fresh subscription, or a book channel subscribed again after its
+// subscriber lost changes (its snapshot says so: "resync": true).
+enum class SnapshotKind : std::uint8_t { first, resync };
+
 struct PublisherStats {
   std::atomic<std::uint64_t> events{0};
   std::atomic<std::uint64_t> notifications{0};
@@ -76,9 +85,10 @@ struct PublisherStats {
 
 class Publisher {
  public:
-  // Runs `post(thread, deliveries)` to hand work to I/O thread `thread` (it must queue it to
-  // that thread and return: Server::post).
-  using Post = std::function<void(std::size_t thread, std::vector<Delivery>&& deliveries)>;
+  // Runs `post(thread, deliveries)` to hand work to I/O thread `thread`: it must take the
+  // deliveries (leaving the vector empty; it may swap in another vector's storage, so that
+  // buffers are recycled instead of allocated per pass) and return at once.
+  using Post = std::function<void(std::size_t thread, std::vector<Delivery>& deliveries)>;
 
   Publisher(sim::Venue::Consumer& events, Directory& directory, std::size_t threads, Post post);
   ~Publisher();
@@ -91,7 +101,8 @@ class Publisher {
   // Any thread. Book channels answer with a snapshot Delivery addressed to `session`; the
   // others are live for the caller at once (it adds the session to its subscribers itself).
   void subscribe(std::size_t thread, std::uint64_t session, const ChannelSpec& spec,
-                 std::string channel, Encoding encoding);
+                 std::string channel, Encoding encoding,
+                 SnapshotKind snapshot = SnapshotKind::first);
   void unsubscribe(std::size_t thread, std::string channel, Encoding encoding);
 
   const PublisherStats& stats() const { return stats_; }
@@ -106,6 +117,7 @@ class Publisher {
     ChannelSpec spec;
     std::string channel;
     Encoding encoding = Encoding::json;
+    SnapshotKind snapshot = SnapshotKind::first;
   };
   struct Channel {
     ChannelSpec spec;
@@ -115,8 +127,18 @@ class Publisher {
     std::uint64_t last_change_id = 0;           // conflated book channels: the chain so far
     std::vector<market::Trade> pending_trades;  // conflated trade channels
   };
+  // The public channel names an instrument's events feed, built once when it is listed (the
+  // per-event path only looks them up). Intervals are indexed raw, 100ms, agg2.
+  struct ChannelNames {
+    std::array<std::string, 3> book, ticker;
+    // trades.{instrument}, trades.{kind}.{currency}, trades.any.{currency}, trades.{kind}.any,
+    // trades.any.any
+    std::array<std::array<std::string, 3>, 5> trades;
+    std::vector<std::string> user_orders, user_trades;  // user.{orders|trades}.* (see .cpp)
+  };
   struct Replica {
     InstrumentPtr instrument;
+    ChannelNames names;
     std::map<market::Ticks, market::Lots, std::greater<>> bids;
     std::map<market::Ticks, market::Lots> asks;
     std::uint64_t change_id = 0;
@@ -131,12 +153,18 @@ class Publisher {
     std::size_t thread;
     std::uint64_t session;
     std::string channel;
+    SnapshotKind kind = SnapshotKind::first;
   };
 
   void run();
   bool take_requests();
   void handle(Request& request);
   void on_event(const sim::VenueEvent& event);
+  void on_listed(const InstrumentPtr& instrument);
+  // Private channels are routed "<account>|<name>"; this counts them per account so that the
+  // events of accounts nobody listens to (the simulated participants') cost a lookup.
+  void count_private(std::string_view route, int delta);
+  std::int64_t stamp();
   void on_book_change(const sim::OwnedBookChange& change);
   void on_trade(const market::Trade& trade);
   void on_ticker(const sim::Ticker& ticker);
@@ -185,6 +213,10 @@ class Publisher {
   std::vector<PendingSnapshot> pending_snapshots_;  // conflated book channels, at the next flush
   std::vector<std::vector<Delivery>> outbox_;       // per I/O thread, posted once per pass
   std::string json_scratch_, msgpack_scratch_, protobuf_scratch_, name_scratch_;
+  std::unordered_map<market::AccountId, int> private_routes_;  // subscribed routes per account
+  // usIn of what is being published (wall clock, microseconds): read once per event, window
+  // or request, when its first notification is made (events nobody listens to cost nothing).
+  std::int64_t event_us_ = 0;
   std::uint64_t next_flush_ms_ = 0;
   std::uint64_t flushes_ = 0;
   // A user trade says what its order is (type, post_only, reduce_only, label), which the Trade

@@ -129,11 +129,11 @@ void WriteQueue::append(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return;
   // Extend the last owned segment when it ends where owned_ ends: the common case of several
   // frames queued behind a slow socket stays one iovec.
-  if (first_ < segments_.size() && !segments_.back().shared &&
+  if (first_ < segments_.size() && segments_.back().owned() &&
       segments_.back().offset + segments_.back().size == owned_.size()) {
     segments_.back().size += size;
   } else {
-    segments_.push_back({nullptr, owned_.size(), size});
+    segments_.push_back({nullptr, nullptr, owned_.size(), size});
   }
   owned_.insert(owned_.end(), data, data + size);
   queued_ += size;
@@ -143,7 +143,31 @@ void WriteQueue::append(SharedBytes bytes) {
   if (!bytes || bytes->empty()) return;
   queued_ += bytes->size();
   const std::size_t size = bytes->size();
-  segments_.push_back({std::move(bytes), 0, size});
+  segments_.push_back({std::move(bytes), nullptr, 0, size});
+}
+
+void WriteQueue::append_borrowed(const SharedBytes& bytes) {
+  if (!bytes || bytes->empty()) return;
+  queued_ += bytes->size();
+  ++borrowed_;
+  segments_.push_back({nullptr, &bytes, 0, bytes->size()});
+}
+
+void WriteQueue::adopt_borrowed() {
+  for (std::size_t i = first_; borrowed_ > 0 && i < segments_.size(); ++i) {
+    Segment& s = segments_[i];
+    if (s.borrowed == nullptr) continue;
+    s.shared = *s.borrowed;
+    s.borrowed = nullptr;
+    --borrowed_;
+  }
+}
+
+const std::uint8_t* WriteQueue::Segment::data(const std::vector<std::uint8_t>& owned_bytes) const {
+  if (shared) return reinterpret_cast<const std::uint8_t*>(shared->data()) + offset;
+  if (borrowed != nullptr)
+    return reinterpret_cast<const std::uint8_t*>((*borrowed)->data()) + offset;
+  return owned_bytes.data() + offset;
 }
 
 bool WriteQueue::flush(int fd) {
@@ -153,9 +177,7 @@ bool WriteQueue::flush(int fd) {
     std::size_t count = 0;
     for (std::size_t i = first_; i < segments_.size() && count < kMaxIov; ++i, ++count) {
       const Segment& s = segments_[i];
-      const std::uint8_t* base =
-          s.shared ? reinterpret_cast<const std::uint8_t*>(s.shared->data()) : owned_.data();
-      iov[count].iov_base = const_cast<std::uint8_t*>(base + s.offset);
+      iov[count].iov_base = const_cast<std::uint8_t*>(s.data(owned_));
       iov[count].iov_len = s.size;
     }
     const ssize_t n = ::writev(fd, iov, static_cast<int>(count));
@@ -172,12 +194,10 @@ bool WriteQueue::flush(TlsSession& tls, TlsStatus& status) {
   status = TlsStatus::ok;
   while (queued_ > 0) {
     const Segment& s = segments_[first_];
-    const std::uint8_t* base =
-        s.shared ? reinterpret_cast<const std::uint8_t*>(s.shared->data()) : owned_.data();
     std::size_t n = 0;
     // A retry after want_write starts at the same byte with at least as many bytes, as OpenSSL
     // requires: the segment is consumed only by what a write reported.
-    status = tls.write(base + s.offset, s.size, n);
+    status = tls.write(s.data(owned_), s.size, n);
     if (status != TlsStatus::ok) return status != TlsStatus::failed;
     consume(n);
   }
@@ -194,6 +214,10 @@ void WriteQueue::consume(std::size_t n) {
     n -= take;
     if (s.size == 0) {
       s.shared.reset();
+      if (s.borrowed != nullptr) {
+        s.borrowed = nullptr;
+        --borrowed_;
+      }
       ++first_;
     }
   }
@@ -209,6 +233,7 @@ void WriteQueue::clear() {
   segments_.clear();
   first_ = 0;
   queued_ = 0;
+  borrowed_ = 0;
   owned_.clear();
   // A burst to a slow reader may have grown the buffer a lot; do not keep that per connection.
   if (owned_.capacity() > 1024 * 1024) owned_.shrink_to_fit();
@@ -258,7 +283,9 @@ bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return true;
   if (tls_) return write_tls(data, size);
   std::size_t written = 0;
-  if (queue_.empty()) {
+  if (queue_.empty() && corked_) {
+    flush_on_uncork_ = true;
+  } else if (queue_.empty()) {
     while (written < size) {
       const ssize_t n = ::send(fd_, data + written, size - written, MSG_NOSIGNAL);
       if (n > 0) {
@@ -280,7 +307,9 @@ bool TcpConnection::write(const std::uint8_t* data, std::size_t size) {
 
 bool TcpConnection::write_tls(const std::uint8_t* data, std::size_t size) {
   std::size_t written = 0;
-  if (tls_->established() && queue_.empty()) {
+  if (tls_->established() && queue_.empty() && corked_) {
+    flush_on_uncork_ = true;
+  } else if (tls_->established() && queue_.empty()) {
     while (written < size) {
       std::size_t n = 0;
       const TlsStatus status = tls_->write(data + written, size - written, n);
@@ -300,8 +329,35 @@ bool TcpConnection::write_shared(SharedBytes bytes) {
   if (fd_ < 0) return false;
   const bool was_empty = queue_.empty();
   queue_.append(std::move(bytes));
-  if (was_empty && !flush_queue()) return false;
+  if (was_empty && corked_) {
+    flush_on_uncork_ = true;
+  } else if (was_empty && !flush_queue()) {
+    return false;
+  }
   return true;
+}
+
+bool TcpConnection::write_borrowed(const SharedBytes& bytes) {
+  if (fd_ < 0 || !corked_) return false;
+  if (queue_.empty()) flush_on_uncork_ = true;
+  queue_.append_borrowed(bytes);
+  return true;
+}
+
+// A queue that was not empty before the cork is waiting for EPOLLOUT, which flushes it (and
+// reports the drain); only a queue that corked writes started is flushed here. What stays
+// queued then takes references to the bytes it borrowed.
+void TcpConnection::uncork() {
+  corked_ = false;
+  if (flush_on_uncork_) {
+    flush_on_uncork_ = false;
+    if (fd_ >= 0 && !flush_queue()) {
+      queue_.clear();  // hard error: the read side observes and reports it
+      return;
+    }
+    if (queue_.empty() && shutdown_pending_ && !write_shut_) shut_write_side();
+  }
+  queue_.adopt_borrowed();
 }
 
 bool TcpConnection::flush_queue() {

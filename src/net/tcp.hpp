@@ -43,6 +43,10 @@ class WriteQueue {
  public:
   void append(const std::uint8_t* data, std::size_t size);
   void append(SharedBytes bytes);
+  // Shared bytes without taking a reference: `bytes` must stay alive and unchanged until
+  // adopt_borrowed(), which takes references for what is still queued then.
+  void append_borrowed(const SharedBytes& bytes);
+  void adopt_borrowed();
   std::size_t size() const { return queued_; }
   bool empty() const { return queued_ == 0; }
   // Writes as much as the socket takes. Returns false on a hard error (errno set).
@@ -53,9 +57,12 @@ class WriteQueue {
 
  private:
   struct Segment {
-    SharedBytes shared;      // null: the bytes live in owned_ at [offset, offset + size)
-    std::size_t offset = 0;  // into owned_ or into *shared
+    SharedBytes shared;                     // null: borrowed, or the bytes live in owned_
+    const SharedBytes* borrowed = nullptr;  // see append_borrowed()
+    std::size_t offset = 0;                 // into owned_, *shared or **borrowed
     std::size_t size = 0;
+    bool owned() const { return !shared && borrowed == nullptr; }
+    const std::uint8_t* data(const std::vector<std::uint8_t>& owned_bytes) const;
   };
   void consume(std::size_t n);
 
@@ -63,6 +70,7 @@ class WriteQueue {
   std::size_t first_ = 0;  // segments before this one are fully written
   std::vector<std::uint8_t> owned_;
   std::size_t queued_ = 0;
+  std::size_t borrowed_ = 0;  // borrowed segments not yet written
 };
 
 // A connected socket registered with a loop. Subclasses receive data and lifecycle calls.
@@ -83,6 +91,16 @@ class TcpConnection : public IoHandler {
   bool write_shared(SharedBytes bytes);
   // Bytes accepted by write() but not yet taken by the kernel (backpressure).
   std::size_t buffered() const { return queue_.size(); }
+  // Corking: while corked, writes only queue (no system call); uncork() sends what they queued
+  // with one writev. Fan-out corks each receiver, queues it every message of a pass, then
+  // uncorks it: one system call per receiver per pass instead of one per message.
+  void cork() { corked_ = true; }
+  void uncork();
+  bool corked() const { return corked_; }
+  // While corked: queues shared bytes without touching their reference count (one atomic
+  // increment and decrement per receiver saved); `bytes` must stay alive until uncork(), which
+  // takes a reference only for what the socket did not take.
+  bool write_borrowed(const SharedBytes& bytes);
   // Sends FIN once everything queued is written (reading continues).
   void shutdown_after_flush();
   // Closes now; anything still queued is dropped.
@@ -136,6 +154,8 @@ class TcpConnection : public IoHandler {
   bool write_shut_ = false;
   bool reading_paused_ = false;
   int write_errno_ = 0;  // why the last write failed hard (reported with the EOF)
+  bool corked_ = false;
+  bool flush_on_uncork_ = false;  // a corked write found the queue empty: uncork() writes
 };
 
 }  // namespace gw::net

@@ -41,11 +41,12 @@ bool WebSocket::send_prepared(const PreparedMessage& message) {
   const DeflateConfig* deflate = protocol_.compressor_config();
   if (deflate != nullptr && !deflate->compress_reset)
     return send(message.type(), message.payload());
-  net::SharedBytes bytes;
-  if (deflate != nullptr) bytes = message.compressed_frame(deflate->compress_window_bits);
-  if (!bytes) bytes = message.frame();
+  net::SharedBytes compressed;
+  if (deflate != nullptr) compressed = message.compressed_frame(deflate->compress_window_bits);
   flush_output();  // frames the protocol queued before this one go first
-  return write_shared(std::move(bytes));
+  if (compressed) return write_shared(std::move(compressed));
+  // Corked (a fan-out pass), the frame is borrowed: the caller keeps the message alive.
+  return corked() ? write_borrowed(message.frame()) : write_shared(message.frame());
 }
 
 bool WebSocket::ping(std::span<const std::uint8_t> payload) {

@@ -62,12 +62,17 @@ class WebSocket : public net::TcpConnection, private ProtocolHandler {
   // or its compressed variant when our compressor resets after each message. A receiver whose
   // compressor keeps its context gets the message compressed for it alone. False if the
   // connection is not open, or on a client socket (client frames must be masked one by one).
+  // While the connection is corked the frame is borrowed (net::TcpConnection::write_borrowed):
+  // `message` must outlive uncork().
   bool send_prepared(const PreparedMessage& message);
   bool ping(std::span<const std::uint8_t> payload = {});
   // Starts the close handshake (open connections), or drops the connection (during the
   // opening handshake).
   void close(std::uint16_t code = close_code::normal, std::string_view reason = {});
 
+  // Bytes on their way to the peer: the TCP write queue (buffered()) plus frames the protocol
+  // has not handed to it yet (answers written while a read is being processed).
+  std::size_t queued() const { return buffered() + protocol_.output().size(); }
   bool is_open() const {
     return phase_ == Phase::open && protocol_.state() == Protocol::State::open;
   }
