@@ -8,7 +8,7 @@ server and load generator a share each rather than one between them on a shared 
 Usage: bench/fanout_runs.py [--build-dir build/release] [--connections 1000,10000]
            [--speed 1] [--duration 10] [--rounds 3] [--channels 'book.{i}.raw,ticker.{i}.raw']
            [--instruments 50] [--encoding json] [--server-cpu 0] [--client-cpu 1]
-           [--out results.jsonl] [-- extra bench fanout options]
+           [--out results.jsonl] [--serve-binary PATH] [-- extra bench fanout options]
 --speed takes one value per connection count too (--speed 1,0.1).
 """
 
@@ -29,7 +29,8 @@ KEYS = ["deliveries_per_second", "bytes_per_second", "p50_ms", "p99_ms", "p999_m
 def one_run(args, binary, connections, speed, extra):
     data = tempfile.mkdtemp(prefix="gw-fanout-")
     server = subprocess.Popen(
-        ["taskset", "-c", str(args.server_cpu), binary, "serve", "--listen", "127.0.0.1:0",
+        ["taskset", "-c", str(args.server_cpu), args.serve_binary or binary, "serve",
+         "--listen", "127.0.0.1:0",
          "--data-dir", data, "--speed", str(speed), "--max-connections-per-ip", "1000000"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     try:
@@ -76,6 +77,7 @@ def main():
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--client-cpu", type=int, default=1)
     p.add_argument("--out", help="append every run's JSON here")
+    p.add_argument("--serve-binary", help="another greekwire to serve (A/B against a build)")
     args = p.parse_args(argv)
     binary = os.path.join(args.build_dir, "greekwire")
     counts = [int(c) for c in args.connections.split(",")]

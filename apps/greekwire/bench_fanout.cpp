@@ -661,7 +661,7 @@ class FanoutWorker : public ws::WebSocketHandler {
            std::to_string(plan_.channels) +
            " channels (unknown instruments, or raw without --auth)");
     }
-    WorkerCounters::add(counters.subscribed);
+    WorkerCounters::add(state.channels > 0 ? counters.subscribed : counters.failed);
   }
 
   void note(std::string text) {
