@@ -171,7 +171,7 @@ class Gateway : public ws::WebSocketHandler {
   void public_get_last_trades_by_instrument(Call& call);
   void public_get_book_summary_by_currency(Call& call);
   void query_open_orders(const Reply& reply, const market::OrderFilter& filter);
-  void private_get_risk_matrix(Call& call);  // risk_methods.cpp
+  void private_get_risk_matrix(Call& call);       // risk_methods.cpp
   void private_cancel_on_disconnect(Call& call);  // enable_, disable_ and get_cancel_on_disconnect
 
   // The caller's identity for a private method or channel (answers the error itself and
