@@ -108,6 +108,8 @@ class Gateway : public ws::WebSocketHandler {
   const std::optional<ApiCredentials>& created_demo() const { return created_demo_; }
   bool reload_tls(std::string* error) { return server_->reload_tls(error); }
   const GatewayMetrics& metrics() const { return metrics_; }
+  // The venue: a mirror's feed (relay, replay) pushes its inputs here (Venue::feed).
+  sim::Venue& venue() { return *venue_; }
   std::string metrics_text() const;
 
   struct Session;

@@ -87,7 +87,12 @@ struct TradeHistoryLimits {
   std::size_t account_trades = 10'000;
 };
 
+// Where the venue's market comes from: the simulator (the default), or an outside feed that
+// the venue mirrors (sim/mirror.hpp: relay and replay push FeedInputs through Venue::feed).
+enum class MarketSource : std::uint8_t { simulator, mirror };
+
 struct VenueConfig {
+  MarketSource source = MarketSource::simulator;
   std::uint64_t seed = 1;
   // Simulated time at the start (unix ms); 0: the wall clock when the venue starts.
   market::TimestampMs start_ms = 0;

@@ -38,6 +38,7 @@
 #include "market/spsc_queue.hpp"
 #include "sim/command_queue.hpp"
 #include "sim/config.hpp"
+#include "sim/mirror.hpp"
 #include "sim/portfolio.hpp"
 #include "sim/sim_events.hpp"
 #include "sim/trade_history.hpp"
@@ -257,6 +258,12 @@ class Venue final : private VenueSink {
   bool get_user_trades(AccountId account, InstrumentId instrument, const TradeRange& range,
                        UserTradesCallback done);
   bool get_tickers(Currency currency, std::optional<market::Kind> kind, TickersCallback done);
+
+  // Any thread, MarketSource::mirror only: inputs for the mirror, applied on the venue thread
+  // in the order given (before or after start(); never dropped: the inbox grows). False when
+  // the venue is not a mirror or has stopped.
+  bool feed(FeedInput input);
+  bool feed(std::vector<FeedInput>& batch);  // moves the inputs out, leaves `batch` empty
 
   // Any thread: the simulated time (unix ms) as of the venue thread's last step.
   TimestampMs now_ms() const { return now_ms_.load(std::memory_order_relaxed); }
