@@ -1,7 +1,5 @@
 #include "codec/protobuf_writer.hpp"
 
-#include <simdjson.h>
-
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +8,7 @@
 #include <functional>
 #include <limits>
 
+#include "codec/json_transcode.hpp"
 #include "codec/text.hpp"
 
 namespace gw::codec {
@@ -51,49 +50,6 @@ bool is_number_type(FieldType type) {
 
 bool is_integer_type(FieldType type) {
   return is_number_type(type) && type != FieldType::double_ && type != FieldType::float_;
-}
-
-// Writes a parsed JSON value through `w`, so a fragment gets the writer's own encodings.
-// Recursion depth is bounded by simdjson's depth limit.
-void transcode(ProtobufWriter& w, simdjson::dom::element e) {
-  using simdjson::dom::element_type;
-  switch (e.type()) {
-    case element_type::OBJECT: {
-      const simdjson::dom::object object = e.get_object().value_unsafe();
-      w.begin_object(object.size());
-      for (const auto field : object) {
-        w.key(field.key);
-        transcode(w, field.value);
-      }
-      w.end_object();
-      return;
-    }
-    case element_type::ARRAY: {
-      const simdjson::dom::array array = e.get_array().value_unsafe();
-      w.begin_array(array.size());
-      for (const auto item : array) transcode(w, item);
-      w.end_array();
-      return;
-    }
-    case element_type::STRING:
-      w.value(e.get_string().value_unsafe());
-      return;
-    case element_type::INT64:
-      w.value(e.get_int64().value_unsafe());
-      return;
-    case element_type::UINT64:
-      w.value(e.get_uint64().value_unsafe());
-      return;
-    case element_type::DOUBLE:
-      w.value(e.get_double().value_unsafe());
-      return;
-    case element_type::BOOL:
-      w.value(e.get_bool().value_unsafe());
-      return;
-    case element_type::NULL_VALUE:
-      w.null();
-      return;
-  }
 }
 
 }  // namespace
@@ -657,14 +613,7 @@ void ProtobufWriter::binary(std::span<const std::uint8_t> bytes) {
 }
 
 void ProtobufWriter::raw_json(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(json.data(), json.size()).get(root)) {
-    assert(false && "ProtobufWriter::raw_json: not one valid JSON value");
-    null();
-    return;
-  }
-  transcode(*this, root);
+  write_raw_json(*this, json);
 }
 
 // ---- bytes

@@ -85,6 +85,8 @@ struct TradeHistoryLimits {
   std::size_t future_trades = 10'000;  // per future or perpetual
   std::size_t option_trades = 1'000;   // per option: there are hundreds of them
   std::size_t account_trades = 10'000;
+  // Closed (filled, cancelled, rejected) orders kept per account for private/get_order_state.
+  std::size_t account_closed_orders = 1'000;
 };
 
 // Where the venue's market comes from: the simulator (the default), or an outside feed that

@@ -69,6 +69,7 @@ void TradeHistory::add_user_trade(AccountId account, const market::Trade& trade,
 void TradeHistory::on_order(const OwnedOrderUpdate& update) {
   const market::OrderUpdate& o = update.order;
   if (is_sim_account(o.account)) return;
+  if (market::is_terminal(o.state)) remember_closed(update);
   const auto it = accounts_.find(o.account);
   if (it == accounts_.end()) return;
   Ring<UserTrade>& fills = it->second;
@@ -84,7 +85,25 @@ void TradeHistory::on_order(const OwnedOrderUpdate& update) {
   }
 }
 
+void TradeHistory::remember_closed(const OwnedOrderUpdate& update) {
+  const market::OrderUpdate& o = update.order;
+  if (limits_.account_closed_orders == 0) return;
+  if (!closed_orders_.insert_or_assign(o.order_id, update).second) return;  // known: updated
+  std::deque<OrderId>& ids = closed_by_account_[o.account];
+  ids.push_back(o.order_id);
+  if (ids.size() > limits_.account_closed_orders) {
+    closed_orders_.erase(ids.front());
+    ids.pop_front();
+  }
+}
+
 // ---- Queries ----------------------------------------------------------------------------------
+
+std::optional<OwnedOrderUpdate> TradeHistory::closed_order(OrderId order_id) const {
+  const auto it = closed_orders_.find(order_id);
+  if (it == closed_orders_.end()) return std::nullopt;
+  return it->second;
+}
 
 market::Trade TradeHistory::to_trade(InstrumentId id, const InstrumentTrades& h, std::size_t i) {
   const PublicTrade& p = h.trades[i];

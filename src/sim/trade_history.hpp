@@ -18,6 +18,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -129,6 +130,9 @@ class TradeHistory {
   UserTradePage user_trades(AccountId account, InstrumentId instrument,
                             const TradeRange& range) const;
 
+  // One of the last closed orders of an external account (the newest state), or nullopt.
+  std::optional<OwnedOrderUpdate> closed_order(OrderId order_id) const;
+
   // How many trades are kept (tests).
   std::size_t instrument_size(InstrumentId instrument) const;
   std::size_t account_size(AccountId account) const;
@@ -157,12 +161,17 @@ class TradeHistory {
   void on_closed(InstrumentId instrument);
   void on_trade(const market::Trade& trade);
   void on_order(const OwnedOrderUpdate& update);
+  void remember_closed(const OwnedOrderUpdate& update);
   void add_user_trade(AccountId account, const market::Trade& trade, bool maker);
   static market::Trade to_trade(InstrumentId id, const InstrumentTrades& history, std::size_t i);
 
   TradeHistoryLimits limits_;
   std::vector<InstrumentTrades> instruments_;                // by InstrumentId
   std::unordered_map<AccountId, Ring<UserTrade>> accounts_;  // looked up, never iterated
+  // Closed orders by id; each account's ids oldest first, so that the oldest is forgotten once
+  // the account has more than limits_.account_closed_orders.
+  std::unordered_map<OrderId, OwnedOrderUpdate> closed_orders_;
+  std::unordered_map<AccountId, std::deque<OrderId>> closed_by_account_;
 };
 
 }  // namespace gw::sim

@@ -95,7 +95,11 @@ struct Venue::Executor {
   }
   void operator()(GetOrderCommand& c) {
     std::optional<OwnedOrderUpdate> out;
-    if (const auto o = sim.engine().order(c.order_id)) out.emplace(*o);
+    if (const auto o = sim.engine().order(c.order_id)) {
+      out.emplace(*o);
+    } else {
+      out = venue.history_.closed_order(c.order_id);  // filled or cancelled lately
+    }
     if (c.done) c.done(out);
   }
   void operator()(GetInstrumentsCommand& c) {

@@ -166,7 +166,7 @@ struct GetAccountCommand {
 };
 struct GetOrderCommand {
   OrderId order_id = 0;
-  OrderQueryCallback done;  // nullopt unless the order is open
+  OrderQueryCallback done;  // nullopt unless open or among the account's last closed
 };
 struct GetInstrumentsCommand {
   market::InstrumentQuery query;
@@ -250,7 +250,7 @@ class Venue final : private VenueSink {
   bool deposit(AccountId account, Currency currency, double amount, AccountCallback done);
   bool get_book(InstrumentId instrument, std::size_t depth, BookCallback done);
   bool get_account(AccountId account, Currency currency, AccountCallback done);
-  bool get_order(OrderId order_id, OrderQueryCallback done);
+  bool get_order(OrderId order_id, OrderQueryCallback done);  // open or lately closed
   bool get_instruments(const market::InstrumentQuery& query, InstrumentsCallback done);
   bool get_open_orders(const market::OrderFilter& filter, OpenOrdersCallback done);
   bool get_position(AccountId account, InstrumentId instrument, PositionCallback done);

@@ -43,7 +43,7 @@ async def rest_order(client, label):
 
 
 async def order_state(client, order_id):
-    """"open", or None once the order is closed (get_order_state reports open orders)."""
+    """The order's state ("open", "cancelled", ...), or None when the venue does not know it."""
     reply = await client.call("private/get_order_state", {"order_id": order_id})
     return reply["result"]["order_state"] if "result" in reply else None
 
@@ -86,7 +86,7 @@ def connection_scope(server):
         a_ws.transport.abort()  # the network drops: no close frame
         await cancelled_by_disconnect(b, mine)
         assert await order_state(b, kept) == "open"
-        assert all([await order_state(b, i) is None for i in mine])
+        assert all([await order_state(b, i) == "cancelled" for i in mine])
         await b.call("private/cancel", {"order_id": kept})
         await b_ws.close()
     run(go())

@@ -504,3 +504,41 @@ TEST(Venue, QueryCommands) {
 
 }  // namespace
 }  // namespace gw::sim
+
+namespace gw::sim {
+namespace {
+
+OwnedOrderUpdate order_update(market::OrderId id, AccountId account, market::OrderState state) {
+  market::OrderUpdate o;
+  o.order_id = id;
+  o.account = account;
+  o.instrument = 1;
+  o.state = state;
+  o.label = "lbl";
+  return OwnedOrderUpdate(o);
+}
+
+// private/get_order_state answers for orders that closed lately, as Deribit does.
+TEST(ClosedOrders, KeepsTheNewestClosedOrdersOfEachExternalAccount) {
+  TradeHistoryLimits limits;
+  limits.account_closed_orders = 2;
+  TradeHistory h(limits);
+  h.on_event(order_update(1, 11, market::OrderState::open));
+  EXPECT_FALSE(h.closed_order(1));  // open orders are the engine's to answer
+  h.on_event(order_update(1, 11, market::OrderState::cancelled));
+  h.on_event(order_update(2, 11, market::OrderState::filled));
+  h.on_event(order_update(3, 12, market::OrderState::filled));
+  ASSERT_TRUE(h.closed_order(1));
+  EXPECT_EQ(h.closed_order(1)->order.state, market::OrderState::cancelled);
+  EXPECT_EQ(h.closed_order(1)->label(), "lbl");
+  h.on_event(order_update(4, 11, market::OrderState::cancelled));  // account 11's third
+  EXPECT_FALSE(h.closed_order(1));
+  EXPECT_TRUE(h.closed_order(2));
+  EXPECT_TRUE(h.closed_order(3));  // another account's are not pushed out
+  EXPECT_TRUE(h.closed_order(4));
+  h.on_event(order_update(5, kMakerAccountBase + 1, market::OrderState::filled));
+  EXPECT_FALSE(h.closed_order(5));  // the simulated participants' are not kept
+}
+
+}  // namespace
+}  // namespace gw::sim
