@@ -8,4 +8,5 @@
 #include "greekwire/error.hpp"
 #include "greekwire/events.hpp"
 #include "greekwire/options.hpp"
+#include "greekwire/recording.hpp"
 #include "greekwire/value.hpp"

@@ -71,6 +71,12 @@ std::int64_t wall_ms() {
       .count();
 }
 
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::uint64_t to_ms(double seconds) {
   return static_cast<std::uint64_t>(std::max(0.0, seconds) * 1000.0 + 0.5);
 }
@@ -538,6 +544,9 @@ void Connection::Impl::on_link_message(SocketLink& link, gw::ws::MessageType typ
                                        std::span<const std::uint8_t> payload) {
   ++stats.messages_received;
   stats.bytes_received += payload.size();
+  if (options.frame_tap) [[unlikely]] {
+    options.frame_tap({payload, type == gw::ws::MessageType::binary, wall_ns()});
+  }
   std::string error;
   delivering = &link;
   const bool ok = decoder->decode(payload, type == gw::ws::MessageType::binary, *this, error);
