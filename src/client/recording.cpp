@@ -249,7 +249,7 @@ struct RecordingReader::Impl {
     if (available() >= n) return true;
     if (fd < 0 || at_eof) return false;
     const std::size_t kept = available();
-    std::memmove(storage.data(), storage.data() + pos, kept);
+    if (kept > 0) std::memmove(storage.data(), storage.data() + pos, kept);
     base += pos;
     pos = 0;
     storage.resize(std::max({storage.size(), n, kReadChunk}));
