@@ -885,7 +885,14 @@ void Connection::Impl::subscribe(std::vector<std::string> channels, Handlers han
     sub->kind = info.kind;
     sub->instrument.assign(info.instrument);
     sub->handlers = shared;
-    if (info.kind == ChannelKind::book) sub->book = std::make_unique<Book>(sub->instrument);
+    if (info.kind == ChannelKind::book) {
+      sub->book = std::make_unique<Book>(sub->instrument);
+      // Another book of the instrument (or set_book_format) made the formats known already.
+      const auto known = formats.find(sub->instrument);
+      if (known != formats.end() && known->second.first == FormatState::known) {
+        sub->book->set_format(known->second.second);
+      }
+    }
     fresh.push_back(channel);
   }
   WaitingSubscribe waiting{std::move(channels), std::move(done)};
@@ -1282,6 +1289,12 @@ Stats Connection::stats() const {
 
 const ConnectionOptions& Connection::options() const {
   return impl_->options;
+}
+
+void Connection::set_book_format(std::string_view instrument, const BookFormat& format) {
+  const std::string name(instrument);
+  impl_->formats[name] = {Impl::FormatState::known, format};
+  impl_->apply_format(name, format);
 }
 
 void Connection::drop_next_change(std::string_view channel) {

@@ -468,7 +468,19 @@ void Gateway::dispatch(Call& call) {
     respond_error(call.reply, codec::errors::method_not_found);
     return;
   }
+  if (config_.venue.source == sim::MarketSource::mirror && takes_orders(it->second)) {
+    respond_error(call.reply, codec::errors::forbidden,
+                  "this gateway mirrors a market feed (relay or replay): it takes no orders");
+    return;
+  }
   (this->*(it->second))(call);
+}
+
+// The methods a mirrored market (relay, replay) cannot serve: it has no matching engine.
+bool Gateway::takes_orders(void (Gateway::*method)(Call&)) {
+  return method == &Gateway::private_buy || method == &Gateway::private_sell ||
+         method == &Gateway::private_edit || method == &Gateway::private_cancel ||
+         method == &Gateway::private_cancel_all || method == &Gateway::private_cancel_on_disconnect;
 }
 
 void Gateway::handle_http(const ws::HttpExchange& e, ws::HttpReply http) {

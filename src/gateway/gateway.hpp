@@ -133,6 +133,7 @@ class Gateway : public ws::WebSocketHandler {
   void handle_text(std::size_t thread, Session* session, std::string_view text,
                    const Reply& reply_template, const HttpContext* http = nullptr);
   void dispatch(Call& call);
+  static bool takes_orders(void (Gateway::*method)(Call&));
   void handle_http(const ws::HttpExchange& exchange, ws::HttpReply reply);
 
   // Methods (methods.cpp).

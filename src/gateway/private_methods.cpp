@@ -71,6 +71,7 @@ void remember_order_account(Gateway::Session& session, const Identity& identity)
 }  // namespace
 
 void Gateway::fund_once(const Identity& identity) {
+  if (config_.venue.source == sim::MarketSource::mirror) return;  // no accounts to fund
   {
     std::lock_guard lock(funded_mutex_);
     if (!funded_.insert(identity.account_id).second) return;

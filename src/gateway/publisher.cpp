@@ -332,9 +332,37 @@ void Publisher::on_book_change(const sim::OwnedBookChange& change) {
   r->checksum = change.checksum;
   r->timestamp = change.timestamp;
   const std::string& name = r->names.book[slot(Interval::raw)];
-  if (const Channel* state = find(name)) {
+  if (change.restart != sim::BookRestart::none) {
+    restart_book(*r, change.restart);
+  } else if (const Channel* state = find(name)) {
     broadcast(*state, make(name, *state,
                            [&](auto& w) { write_book_change(w, change, *r->instrument, false); }));
+  }
+  if (!r->awaiting.empty()) serve_awaiting(*r);
+}
+
+// A mirrored book's chain restarted: its raw subscribers get a snapshot now (flagged when the
+// chain broke), its conflated ones at the next window boundary instead of the window's change.
+// (The book's first data needs nothing here: every subscriber so far is awaiting it.)
+void Publisher::restart_book(Replica& r, sim::BookRestart restart) {
+  if (restart != sim::BookRestart::resync) return;
+  const std::string& raw = r.names.book[slot(Interval::raw)];
+  if (find(raw) != nullptr) send_snapshot({SIZE_MAX, 0, raw, SnapshotKind::resync});
+  r.restart = restart;
+}
+
+// The book has data now: subscribers who came before it get their snapshot.
+void Publisher::serve_awaiting(Replica& r) {
+  std::vector<PendingSnapshot> waiting;
+  waiting.swap(r.awaiting);
+  for (PendingSnapshot& target : waiting) {
+    const Channel* state = find(target.channel);
+    if (state == nullptr) continue;
+    if (state->spec.interval == Interval::raw) {
+      send_snapshot(target);
+    } else {
+      pending_snapshots_.push_back(std::move(target));
+    }
   }
 }
 
@@ -498,7 +526,8 @@ void Publisher::on_portfolio(const sim::Portfolio& portfolio) {
 void Publisher::flush_windows() {
   for (Replica& r : replicas_) {
     if (!r.instrument) continue;
-    if (!r.window_bids.empty() || !r.window_asks.empty()) flush_book_window(r);
+    if (!r.window_bids.empty() || !r.window_asks.empty() || r.restart != sim::BookRestart::none)
+      flush_book_window(r);
     if (r.ticker_dirty) {
       r.ticker_dirty = false;
       for (Interval interval : kConflated) {
@@ -552,7 +581,15 @@ void Publisher::flush_book_window(Replica& r) {
   net(r.asks, r.window_asks, asks, false);
   r.window_bids.clear();
   r.window_asks.clear();
-  const bool changed = !bids.empty() || !asks.empty();
+  bool changed = !bids.empty() || !asks.empty();
+  if (r.restart == sim::BookRestart::resync) {
+    changed = false;  // the snapshots below replace the window's change
+    r.restart = sim::BookRestart::none;
+    for (Interval interval : kConflated) {
+      const std::string& name = r.names.book[slot(interval)];
+      if (find(name) != nullptr) send_snapshot({SIZE_MAX, 0, name, SnapshotKind::resync});
+    }
+  }
   for (Interval interval : kConflated) {
     const std::string& name = r.names.book[slot(interval)];
     Channel* state = find(name);
@@ -587,6 +624,10 @@ void Publisher::send_snapshot(const PendingSnapshot& target) {
   Replica* r = instrument ? replica(instrument->id) : nullptr;
   if (r == nullptr) return;
   NotificationPtr message;
+  if (r->change_id == 0 && target.thread != SIZE_MAX) {
+    r->awaiting.push_back(target);  // no data yet: served with the book's first message
+    return;
+  }
   if (state->spec.kind == ChannelKind::book) {
     sim::OwnedBookChange snapshot;
     snapshot.timestamp = r->timestamp;

@@ -136,6 +136,12 @@ class Publisher {
     std::array<std::array<std::string, 3>, 5> trades;
     std::vector<std::string> user_orders, user_trades;  // user.{orders|trades}.* (see .cpp)
   };
+  struct PendingSnapshot {
+    std::size_t thread;
+    std::uint64_t session;
+    std::string channel;
+    SnapshotKind kind = SnapshotKind::first;
+  };
   struct Replica {
     InstrumentPtr instrument;
     ChannelNames names;
@@ -148,12 +154,12 @@ class Publisher {
     std::map<market::Ticks, market::Lots> window_bids, window_asks;
     std::optional<sim::Ticker> ticker;
     bool ticker_dirty = false;
-  };
-  struct PendingSnapshot {
-    std::size_t thread;
-    std::uint64_t session;
-    std::string channel;
-    SnapshotKind kind = SnapshotKind::first;
+    // A mirrored book's chain broke (resync): the conflated channels send snapshots, not the
+    // window's change, at the next flush.
+    sim::BookRestart restart = sim::BookRestart::none;
+    // Subscribers of a book that has no data yet (a mirror's, before its first snapshot):
+    // their snapshot goes out with the book's first message.
+    std::vector<PendingSnapshot> awaiting;
   };
 
   void run();
@@ -173,6 +179,8 @@ class Publisher {
   void flush_windows();
   void flush_book_window(Replica& replica);
   void send_snapshot(const PendingSnapshot& target);
+  void restart_book(Replica& replica, sim::BookRestart restart);
+  void serve_awaiting(Replica& replica);
   void post_outbox();
 
   Channel* find(std::string_view channel);

@@ -33,6 +33,23 @@ const Instrument* InstrumentRegistry::add(const InstrumentName& name, TimestampM
   return &list(name, now, ignored);
 }
 
+const Instrument* InstrumentRegistry::add(Instrument instrument) {
+  if (const Instrument* existing = find(instrument.name)) return existing;
+  instrument.id = rules_.first_id + static_cast<InstrumentId>(instruments_.size());
+  instrument.is_active = true;
+  by_name_.emplace(instrument.name, instrument.id);
+  active_.push_back(instrument.id);
+  return &instruments_.emplace_back(std::move(instrument));
+}
+
+bool InstrumentRegistry::deactivate(InstrumentId id) {
+  const auto it = std::find(active_.begin(), active_.end(), id);
+  if (it == active_.end()) return false;
+  active_.erase(it);
+  instruments_[id - rules_.first_id].is_active = false;
+  return true;
+}
+
 const Instrument* InstrumentRegistry::find(std::string_view name) const {
   const auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : find(it->second);

@@ -65,6 +65,13 @@ class InstrumentRegistry {
   // name is already listed, nullptr if it expires at or before `now` (or the latest roll).
   const Instrument* add(const InstrumentName& name, TimestampMs now);
 
+  // Lists an instrument as given, with its own specification (a mirrored feed's); the id is
+  // assigned here. Returns the existing instrument if the name is already listed.
+  const Instrument* add(Instrument instrument);
+  // Takes a listed instrument off the active list (a mirrored feed's instrument stopped
+  // trading). False if it is unknown or already inactive.
+  bool deactivate(InstrumentId id);
+
   const Instrument* find(std::string_view name) const;
   const Instrument* find(InstrumentId id) const;
 

@@ -18,6 +18,7 @@
 // is published as a resync when its next snapshot arrives, never as a silent continuation.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -107,6 +107,15 @@ struct OwnedOrderUpdate {
   std::string_view label() const { return {label_data.data(), label_size}; }
 };
 
+// How a book message relates to what subscribers saw before (mirrored feeds only: the
+// simulator's books always continue their chain).
+enum class BookRestart : std::uint8_t {
+  none,    // a change that continues the chain
+  first,   // the book's first data: subscribers get it as their snapshot
+  resync,  // the chain broke (the feed resynced or lost its source): subscribers get a
+           // snapshot flagged "resync": true instead of this change
+};
+
 struct OwnedBookChange {
   TimestampMs timestamp = 0;
   InstrumentId instrument = 0;
@@ -115,6 +124,7 @@ struct OwnedBookChange {
   std::uint32_t checksum = 0;
   InlineVec<market::LevelUpdate, 4> bids;  // best first
   InlineVec<market::LevelUpdate, 4> asks;
+  BookRestart restart = BookRestart::none;
 
   OwnedBookChange() = default;
   explicit OwnedBookChange(const market::BookChange& b)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "market/account.hpp"
 #include "sim/simulator.hpp"
@@ -200,6 +201,93 @@ struct Venue::Executor {
   }
 };
 
+// A mirror answers the market's queries from what the feed said; it has no accounts, so every
+// order command is refused and every account query finds nothing.
+struct Venue::MirrorExecutor {
+  Venue& venue;
+  Mirror& mirror;
+
+  void refuse(const OrderCallback& done) const {
+    OrderResult out;
+    out.executed = true;
+    out.result.error = market::Error::invalid_arguments;
+    if (done) done(out);
+  }
+  void operator()(PlaceCommand& c) const { refuse(c.done); }
+  void operator()(EditCommand& c) const { refuse(c.done); }
+  void operator()(CancelCommand& c) const { refuse(c.done); }
+  void operator()(CancelAllCommand& c) const { refuse(c.done); }
+  void operator()(DepositCommand& c) const {
+    if (c.done) c.done(no_account(c.account, c.currency));
+  }
+  void operator()(GetAccountCommand& c) const {
+    if (c.done) c.done(no_account(c.account, c.currency));
+  }
+  void operator()(GetOrderCommand& c) const {
+    if (c.done) c.done(std::nullopt);
+  }
+  void operator()(GetOpenOrdersCommand& c) const {
+    if (c.done) c.done(OpenOrders{true, {}});
+  }
+  void operator()(GetUserTradesCommand& c) const {
+    if (c.done) c.done(UserTrades{true, {}});
+  }
+  void operator()(GetBookCommand& c) const {
+    BookSnapshot s;
+    if (const auto levels = mirror.levels(c.instrument, c.depth)) {
+      s.found = true;
+      s.timestamp = std::max(levels->timestamp, mirror.now_ms());
+      s.instrument = c.instrument;
+      s.change_id = levels->change_id;
+      s.checksum = levels->checksum;
+      s.bids = levels->bids;
+      s.asks = levels->asks;
+      s.ticker = mirror.ticker(c.instrument);
+    }
+    if (c.done) c.done(s);
+  }
+  void operator()(GetInstrumentsCommand& c) const {
+    std::vector<market::Instrument> out;
+    for (const market::Instrument* i : mirror.registry().select(c.query)) out.push_back(*i);
+    if (c.done) c.done(out);
+  }
+  void operator()(GetPositionCommand& c) const {
+    PositionQuery q;
+    q.executed = true;
+    q.timestamp = mirror.now_ms();
+    const market::Instrument* i = mirror.registry().find(c.instrument);
+    if (i != nullptr && mirror.active(c.instrument)) {
+      q.found = true;
+      q.index_price = mirror.index_price(i->currency);
+      q.ticker = mirror.ticker(c.instrument);
+      q.position = {c.instrument, 0, 0, q.ticker ? q.ticker->mark_price : 0, 0, 0};
+    }
+    if (c.done) c.done(q);
+  }
+  void operator()(GetLastTradesCommand& c) const {
+    if (c.done) c.done(LastTrades{true, venue.history_.last_trades(c.instrument, c.range)});
+  }
+  void operator()(GetTickersCommand& c) const {
+    Tickers out;
+    out.executed = true;
+    for (InstrumentId id : mirror.instruments(c.currency)) {
+      const market::Instrument* i = mirror.registry().find(id);
+      if (i == nullptr || (c.kind && i->kind != *c.kind)) continue;
+      if (auto t = mirror.ticker(id)) out.tickers.push_back(*t);
+    }
+    if (c.done) c.done(out);
+  }
+
+  AccountSnapshot no_account(AccountId account, Currency currency) const {
+    AccountSnapshot s;
+    s.timestamp = mirror.now_ms();
+    s.account = account;
+    s.currency = currency;
+    s.index_price = mirror.index_price(currency);
+    return s;
+  }
+};
+
 // ---- Fail-safe answers when stopped -----------------------------------------------------------
 
 void Venue::fail(Command& command) {
@@ -252,9 +340,14 @@ Venue::Consumer& Venue::add_consumer(std::size_t capacity) {
 void Venue::start() {
   if (started_.exchange(true)) return;
   if (config_.start_ms == 0) config_.start_ms = wall_clock_ms();
-  sim_ = std::make_unique<Simulator>(config_, static_cast<VenueSink&>(*this));
   now_ms_.store(config_.start_ms, std::memory_order_relaxed);
   running_.store(true, std::memory_order_release);
+  if (config_.source == MarketSource::mirror) {
+    mirror_ = std::make_unique<Mirror>(config_, static_cast<VenueSink&>(*this));
+    thread_ = std::thread([this] { run_mirror(); });
+    return;
+  }
+  sim_ = std::make_unique<Simulator>(config_, static_cast<VenueSink&>(*this));
   thread_ = std::thread([this] { run(); });
 }
 
@@ -332,14 +425,59 @@ bool Venue::get_tickers(Currency currency, std::optional<market::Kind> kind, Tic
   return submit(GetTickersCommand{currency, kind, std::move(done)});
 }
 
+bool Venue::feed(FeedInput input) {
+  if (config_.source != MarketSource::mirror || stop_.load(std::memory_order_acquire)) return false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(std::move(input));
+  }
+  inbox_ready_.store(true, std::memory_order_seq_cst);
+  wake();
+  return true;
+}
+
+bool Venue::feed(std::vector<FeedInput>& batch) {
+  if (config_.source != MarketSource::mirror || stop_.load(std::memory_order_acquire)) return false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (inbox_.empty()) {
+      inbox_.swap(batch);
+    } else {
+      std::move(batch.begin(), batch.end(), std::back_inserter(inbox_));
+    }
+  }
+  batch.clear();
+  inbox_ready_.store(true, std::memory_order_seq_cst);
+  wake();
+  return true;
+}
+
 bool Venue::take_commands() {
   bool any = false;
-  Executor run_one{*this, *sim_};
   while (auto c = commands_.try_pop()) {
-    std::visit(run_one, *c);
+    if (mirror_) {
+      // Inputs fed before the command was submitted are applied before it runs.
+      take_inbox();
+      std::visit(MirrorExecutor{*this, *mirror_}, *c);
+    } else {
+      std::visit(Executor{*this, *sim_}, *c);
+    }
     any = true;
   }
   return any;
+}
+
+bool Venue::take_inbox() {
+  if (!inbox_ready_.exchange(false, std::memory_order_acq_rel)) return false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_taken_.swap(inbox_);
+  }
+  for (const FeedInput& input : inbox_taken_) mirror_->apply(input);
+  inbox_taken_.clear();
+  now_ms_.store(mirror_->now_ms() > 0 ? mirror_->now_ms() : wall_clock_ms(),
+                std::memory_order_relaxed);
+  return true;
 }
 
 // ---- Events out -------------------------------------------------------------------------------
@@ -391,10 +529,13 @@ void Venue::deliver(Consumer& c, const VenueEvent& event) {
 void Venue::sleep_until(Clock::time_point deadline) {
   sleeping_.store(true, std::memory_order_seq_cst);
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (!commands_.ready() && !stop_.load(std::memory_order_seq_cst)) {
+  if (!commands_.ready() && !inbox_ready_.load(std::memory_order_seq_cst) &&
+      !stop_.load(std::memory_order_seq_cst)) {
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_until(lock, deadline,
-                     [this] { return stop_.load(std::memory_order_relaxed) || commands_.ready(); });
+    wake_.wait_until(lock, deadline, [this] {
+      return stop_.load(std::memory_order_relaxed) || commands_.ready() ||
+             inbox_ready_.load(std::memory_order_relaxed);
+    });
   }
   sleeping_.store(false, std::memory_order_relaxed);
 }
@@ -433,6 +574,20 @@ void Venue::run() {
       deadline = std::min(deadline, due);
     }
     sleep_until(deadline);
+  }
+  while (auto c = commands_.try_pop()) fail(*c);
+}
+
+// The mirror's loop: inputs first (so that a command sees every input fed before it), then
+// commands; the feed's time drives the surfaces. Between inputs it sleeps until woken.
+void Venue::run_mirror() {
+  Mirror& mirror = *mirror_;
+  while (!stop_.load(std::memory_order_acquire)) {
+    const bool fed = take_inbox();
+    const bool commanded = take_commands();
+    const TimestampMs feed_now = mirror.now_ms();
+    if (feed_now > 0) mirror.advance(feed_now);
+    if (!fed && !commanded) sleep_until(Clock::now() + kMaxSleep);
   }
   while (auto c = commands_.try_pop()) fail(*c);
 }

@@ -275,18 +275,27 @@ class Venue final : private VenueSink {
   void on_event(const VenueEvent& event) override;  // VenueSink, venue thread
   void deliver(Consumer& c, const VenueEvent& event);
   void run();
+  void run_mirror();
   bool take_commands();  // true when any were taken
+  bool take_inbox();     // mirror: applies the fed inputs; true when any were
   void execute(Command& command);
   void fail(Command& command);  // answers "not executed"
   void sleep_until(std::chrono::steady_clock::time_point deadline);
   void wake();
 
-  struct Executor;  // runs one command against the simulator (venue.cpp)
+  struct Executor;        // runs one command against the simulator (venue.cpp)
+  struct MirrorExecutor;  // ... or against the mirror
 
   VenueConfig config_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   CommandQueue<Command> commands_;
-  std::unique_ptr<Simulator> sim_;
+  std::unique_ptr<Simulator> sim_;  // MarketSource::simulator
+  std::unique_ptr<Mirror> mirror_;  // MarketSource::mirror
+  // The mirror's inputs: producers append under the mutex, the venue thread swaps them out.
+  std::mutex inbox_mutex_;
+  std::vector<FeedInput> inbox_;
+  std::vector<FeedInput> inbox_taken_;
+  std::atomic<bool> inbox_ready_{false};
   TradeHistory history_;  // venue thread, fed by on_event()
   std::thread thread_;
   std::atomic<bool> running_{false};
