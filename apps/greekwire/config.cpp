@@ -202,6 +202,8 @@ std::vector<Key> keys_of(ServeSettings& s) {
   keys.push_back(text("tls.client_cert", s.tls.client_certificates, [](std::string_view value) {
     return value == "optional" || value == "required" ? "" : "\"optional\" or \"required\"";
   }));
+  keys.push_back(text("replay.file", s.replay.file, non_empty));
+  keys.push_back(real("replay.delay_s", s.replay.delay_s, 0, 86'400));
   // What only had defaults.
   keys.push_back(integer("gateway.send_buffer_cap", g.send_buffer_cap, 64 << 10, 1LL << 30));
   keys.push_back(

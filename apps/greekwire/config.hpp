@@ -16,10 +16,18 @@
 
 namespace gw::app {
 
+// `--replay FILE`: the market is a recording's (the venue mirrors it; the replay's speed is
+// gateway.venue.speed).
+struct ReplaySettings {
+  std::string file;      // empty: the simulated market
+  double delay_s = 0.0;  // before the first market message
+};
+
 // Everything `greekwire serve` can be told, with the serve defaults.
 struct ServeSettings {
   std::string listen = "127.0.0.1:8080";
   ServerTlsFlags tls;
+  ReplaySettings replay;
   gateway::GatewayConfig gateway;  // data_dir, threads, venue seed and speed, ... (listen and
                                    // tls are taken from the two fields above)
 };

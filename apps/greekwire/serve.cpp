@@ -1,5 +1,6 @@
 // `greekwire serve`: the simulated venue and the Deribit-compatible gateway in one process,
-// configured by defaults, then `--config FILE` (config.hpp), then the flags given.
+// configured by defaults, then `--config FILE` (config.hpp), then the flags given. With
+// `--replay FILE` the venue mirrors a recording (feed/replay.hpp) instead of simulating.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "feed/replay.hpp"
 #include "gateway/gateway.hpp"
 #include "tls_options.hpp"
 
@@ -39,6 +41,8 @@ struct ServeFlags {
   std::size_t send_buffer_hard_cap = gateway_defaults().send_buffer_hard_cap;
   double slow_subscriber_timeout = gateway_defaults().slow_subscriber_timeout_s;
   ServerTlsFlags tls;
+  std::string replay;
+  double replay_delay = 0;
 };
 
 // Each connection is a descriptor: take every one the hard limit allows.
@@ -55,6 +59,35 @@ struct Override {
   std::function<void(const ServeFlags&, ServeSettings&)> apply;
 };
 
+// The replay of `settings.replay.file` into the gateway's venue, its instruments fed (before
+// the gateway starts); nullptr with `error` for a file that cannot be replayed.
+std::unique_ptr<feed::Replay> open_replay(const ServeSettings& settings, gateway::Gateway& gateway,
+                                          std::string* error) {
+  feed::ReplayOptions options;
+  options.path = settings.replay.file;
+  options.speed = settings.gateway.venue.speed;
+  options.delay_s = settings.replay.delay_s;
+  auto replay = std::make_unique<feed::Replay>(options, gateway.venue());
+  if (!replay->open(error)) return nullptr;
+  return replay;
+}
+
+void print_market(const ServeSettings& settings, const feed::Replay* replay) {
+  const sim::VenueConfig& venue = settings.gateway.venue;
+  if (replay == nullptr) {
+    std::printf("  market     simulated (seed %llu, speed %g)\n",
+                static_cast<unsigned long long>(venue.seed), venue.speed);
+    return;
+  }
+  const feed::ReplaySummary& s = replay->summary();
+  std::printf(
+      "  market     replay of %s (recorded from %s: %llu messages, %llu instruments, %.1f s; "
+      "speed %g, first message in %g s)\n",
+      settings.replay.file.c_str(), s.header.url.c_str(), static_cast<unsigned long long>(s.frames),
+      static_cast<unsigned long long>(s.instruments),
+      static_cast<double>(s.last_us - s.first_us) / 1e6, venue.speed, settings.replay.delay_s);
+}
+
 int run_serve(const ServeSettings& settings) {
   std::string error;
   auto endpoint = net::parse_endpoint(settings.listen, &error);
@@ -70,15 +103,23 @@ int run_serve(const ServeSettings& settings) {
     std::fprintf(stderr, "greekwire serve: %s\n", error.c_str());
     return 2;
   }
+  const bool replaying = !settings.replay.file.empty();
+  if (replaying) options.venue.source = sim::MarketSource::mirror;
   block_termination_signals();
   raise_open_file_limit();
   gateway::Gateway gateway(options);
+  std::unique_ptr<feed::Replay> replay;
+  if (replaying && !(replay = open_replay(settings, gateway, &error))) {
+    std::fprintf(stderr, "greekwire serve: --replay: %s\n", error.c_str());
+    return 2;
+  }
   try {
     gateway.start();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "greekwire serve: %s\n", e.what());
     return 1;
   }
+  if (replay) replay->start();
   const bool v6 = endpoint->host.find(':') != std::string::npos;
   const std::string host =
       (v6 ? "[" : "") + endpoint->host + (v6 ? "]" : "") + ":" + std::to_string(gateway.port());
@@ -88,8 +129,7 @@ int run_serve(const ServeSettings& settings) {
   std::printf("  HTTP API   %s://%s/api/v2/public/<method>\n", http, host.c_str());
   std::printf("  health     %s://%s/healthz   metrics %s://%s/metrics\n", http, host.c_str(), http,
               host.c_str());
-  std::printf("  market     simulated (seed %llu, speed %g)\n",
-              static_cast<unsigned long long>(options.venue.seed), options.venue.speed);
+  print_market(settings, replay.get());
   std::printf("  data       %s (accounts and API keys: greekwire keys --data-dir %s)\n",
               options.data_dir.c_str(), options.data_dir.c_str());
   if (const auto& demo = gateway.created_demo()) {
@@ -107,6 +147,7 @@ int run_serve(const ServeSettings& settings) {
     }
     std::fflush(stdout);
   });
+  if (replay) replay->stop();
   gateway.stop();
   return 0;
 }
@@ -160,10 +201,19 @@ void add_serve_command(CLI::App& app, CommandRunner& runner) {
         [](const ServeFlags& f, ServeSettings& s) { s.gateway.venue.seed = f.seed; })
       ->capture_default_str();
   given(serve->add_option("--speed", flags->speed,
-                          "simulated seconds per second (0: as fast as possible)"),
+                          "simulated (or replayed) seconds per second (0: as fast as possible)"),
         [](const ServeFlags& f, ServeSettings& s) { s.gateway.venue.speed = f.speed; })
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
+  given(serve->add_option("--replay", flags->replay,
+                          "serve a recording (greekwire record) as the market instead of the "
+                          "simulator; --speed is the replay's"),
+        [](const ServeFlags& f, ServeSettings& s) { s.replay.file = f.replay; });
+  given(serve->add_option("--replay-delay", flags->replay_delay,
+                          "seconds before the replay's first market message (time to subscribe)"),
+        [](const ServeFlags& f, ServeSettings& s) { s.replay.delay_s = f.replay_delay; })
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   given(serve->add_flag("--deflate", flags->deflate, "accept permessage-deflate"),
         [](const ServeFlags&, ServeSettings& s) { s.gateway.deflate = true; });
   given(serve->add_option("--max-connections-per-ip", flags->max_connections_per_ip,
