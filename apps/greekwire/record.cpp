@@ -23,6 +23,7 @@
 
 #include "client_flags.hpp"
 #include "commands.hpp"
+#include "feed/patterns.hpp"
 #include "greekwire/client.hpp"
 #include "greekwire/recording.hpp"
 
@@ -107,6 +108,40 @@ ChannelCurrencies currencies_of(const std::vector<std::string>& channels) {
         out.named.push_back(found.currency);
       }
     }
+  }
+  return out;
+}
+
+// ---- wildcards ----------------------------------------------------------------------------
+
+bool is_pattern(std::string_view channel) {
+  return channel.find('*') != std::string_view::npos;
+}
+
+// The channels with `*` (feed/patterns.hpp: book, ticker, trades and price index channels);
+// false with `error` for one that is not a pattern we can expand.
+bool parse_patterns(const std::vector<std::string>& channels,
+                    std::vector<feed::ChannelPattern>& out, std::string* error) {
+  for (const std::string& channel : channels) {
+    if (!is_pattern(channel)) continue;
+    auto pattern = feed::parse_pattern(channel, error);
+    if (!pattern) return false;
+    out.push_back(std::move(*pattern));
+  }
+  return true;
+}
+
+// The channels to subscribe: the literal ones as given, then what the patterns match among
+// the listed instruments.
+std::vector<std::string> subscription_of(const std::vector<std::string>& channels,
+                                         const std::vector<feed::ChannelPattern>& patterns,
+                                         const std::vector<std::string>& instruments) {
+  std::vector<std::string> out;
+  for (const std::string& channel : channels) {
+    if (!is_pattern(channel)) out.push_back(channel);
+  }
+  for (std::string& channel : feed::expand(patterns, instruments)) {
+    if (std::find(out.begin(), out.end(), channel) == out.end()) out.push_back(std::move(channel));
   }
   return out;
 }
@@ -275,6 +310,11 @@ int run_record(const RecordConfig& config) {
     std::fprintf(stderr, "greekwire record: %s\n", error.c_str());
     return kExitUsage;
   }
+  std::vector<feed::ChannelPattern> patterns;
+  if (!parse_patterns(config.channels, patterns, &error)) {
+    std::fprintf(stderr, "greekwire record: %s\n", error.c_str());
+    return kExitUsage;
+  }
   Recorder recorder(options->encoding, config.count);
   greekwire::RecordingHeader header;
   header.encoding = options->encoding;
@@ -302,14 +342,20 @@ int run_record(const RecordConfig& config) {
                  instruments.error().describe().c_str());
     return fail_and_remove(config, recorder, kExitError);
   }
-  const auto subscribed = client.subscribe(config.channels, {});
+  const std::vector<std::string> channels =
+      subscription_of(config.channels, patterns, instruments.value());
+  if (channels.empty()) {
+    std::fprintf(stderr, "greekwire record: the patterns match no instrument\n");
+    return fail_and_remove(config, recorder, kExitError);
+  }
+  const auto subscribed = client.subscribe(channels, {});
   if (!subscribed || subscribed->empty()) {
     std::fprintf(stderr, "greekwire record: subscribe: %s\n",
                  subscribed ? "the server accepted none of the channels"
                             : subscribed.error().describe().c_str());
     return fail_and_remove(config, recorder, kExitError);
   }
-  for (const std::string& channel : config.channels) {
+  for (const std::string& channel : channels) {
     if (std::find(subscribed->begin(), subscribed->end(), channel) == subscribed->end()) {
       std::fprintf(stderr, "greekwire record: the server left out %s\n", channel.c_str());
     }
@@ -339,7 +385,9 @@ void add_record_command(CLI::App& app, CommandRunner& runner) {
   add_client_flags(*record, config->client);
   record
       ->add_option("channels", config->channels,
-                   "channels, e.g. book.BTC-PERPETUAL.raw deribit_price_index.btc_usd")
+                   "channels, e.g. book.BTC-PERPETUAL.raw deribit_price_index.btc_usd; book, "
+                   "ticker, trades and index channels may have `*` in their instrument or index "
+                   "(ticker.BTC-*.100ms), matched against the listed instruments")
       ->required();
   record->add_option("-o,--output", config->output, "the recording to write")->required();
   record->add_option("--duration", config->duration, "stop after this many seconds (0: never)")
