@@ -10,6 +10,8 @@
   notifications (channel and data; usIn aside) in the same order, and once the recording has
   ended the server says so and keeps serving its final state (the book at the last change_id);
 - the CLI: record with a bad URL (2), a refused one (3, no file left behind), without -o (2);
+  SIGINT ends it with exit 0 and a whole file; SIGKILL leaves a file that misses at most about
+  the last second (the writer flushes every second);
   serve --replay with a missing file, a file that is not a recording, a corrupt record (2, with
   the reason and offset); a truncated recording still replays.
 
@@ -19,6 +21,7 @@ Usage: test_record_replay.py PATH_TO_GREEKWIRE
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -54,7 +57,7 @@ def varint(data, at):
             return value, at
 
 
-def read_recording(path):
+def read_recording(path, allow_truncated=False):
     """(header dict, [(offset, time_us, kind, binary, bytes)]) from the documented layout."""
     data = open(path, "rb").read()
     assert data[:8] == MAGIC, data[:8]
@@ -74,16 +77,20 @@ def read_recording(path):
     records, time_us = [], start_us
     while at < len(data):
         offset = at
-        delta, at = varint(data, at)
-        flags = data[at]
-        at += 1
-        size, at = varint(data, at)
+        try:
+            delta, at = varint(data, at)
+            flags = data[at]
+            size, at = varint(data, at + 1)
+        except IndexError:
+            at = len(data) + 1
+        if at + size > len(data):
+            assert allow_truncated, f"the record at {offset} runs past the end of the file"
+            break
         assert flags & 0xF8 == 0, (offset, flags)
         time_us += delta
         records.append((offset, time_us, KINDS[(flags >> 1) & 3], bool(flags & 1),
                         data[at:at + size]))
         at += size
-    assert at == len(data), "the last record runs past the end of the file"
     return header, records
 
 
@@ -192,6 +199,51 @@ def record_usage_errors(tmp):
     assert rc == 2 and "user.orders.*" in err, (rc, err)
 
 
+def start_recorder(server, path, channels):
+    """A `greekwire record` in the background, once it is recording."""
+    err = open(path + ".stderr", "w+")
+    proc = subprocess.Popen([harness.greekwire_binary(), "record", server.ws, *channels, "-o", path,
+                             "--auth", f"{server.demo[0]}:{server.demo[1]}"],
+                            stdout=subprocess.DEVNULL, stderr=err, env=harness.child_env(),
+                            preexec_fn=harness.die_with_parent)
+    deadline = time.time() + 20
+    while True:
+        err.seek(0)
+        if "recording 2 channels" in err.read():
+            return proc, err
+        assert proc.poll() is None and time.time() < deadline, open(path + ".stderr").read()
+        time.sleep(0.05)
+
+
+def record_stops_cleanly_or_loses_at_most_a_second(tmp):
+    channels = ["book.BTC-PERPETUAL.raw", "deribit_price_index.btc_usd"]
+    with Serve() as server:
+        # SIGINT: exit 0, a whole file, the summary.
+        clean = os.path.join(tmp, "interrupted.gwrec")
+        proc, err = start_recorder(server, clean, channels)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+        err.seek(0)
+        summary = err.read()
+        assert not harness.sanitizer_report(summary), summary
+        assert f"{clean}: {os.path.getsize(clean)} bytes" in summary, summary
+        _, records = read_recording(clean)
+        assert notifications(records), "nothing recorded"
+        # SIGKILL after 4 s: the writer's buffer holds more than that of these channels, so
+        # what is on disk is there because it flushes every second.
+        killed = os.path.join(tmp, "killed.gwrec")
+        proc, _ = start_recorder(server, killed, channels)
+        time.sleep(4)
+        proc.kill()
+        killed_at = time.time()
+        proc.wait(20)
+        _, records = read_recording(killed, allow_truncated=True)
+        last = max(t for _, t, kind, _, _ in records if kind == "notification")
+        assert killed_at - last / 1e6 < 2.5, f"the last {killed_at - last / 1e6:.1f} s were lost"
+        server.stop()
+
+
 def serve_refuses(tmp, path, reason):
     rc, _, err = greekwire("serve", "--listen", "127.0.0.1:0", "--data-dir",
                            os.path.join(tmp, "data-refused"), "--replay", path)
@@ -242,6 +294,8 @@ def main():
              lambda: record_and_replay(tmp, state)),
             ("record: bad URL 2, refused 3 (no file left), no -o 2, bad pattern 2",
              lambda: record_usage_errors(tmp)),
+            ("record: SIGINT closes the file; SIGKILL loses at most about a second",
+             lambda: record_stops_cleanly_or_loses_at_most_a_second(tmp)),
             ("serve --replay: missing, foreign, corrupt files exit 2; truncated replays",
              bad_files),
         ])
