@@ -386,6 +386,43 @@ RelayStats Relay::stats() const {
   return s;
 }
 
+std::string metrics_text(const RelayStats& s) {
+  std::string out;
+  const auto add = [&out](const char* name, const char* type, const char* help,
+                          std::uint64_t value) {
+    out += "# HELP greekwire_relay_";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE greekwire_relay_";
+    out += name;
+    out += ' ';
+    out += type;
+    out += "\ngreekwire_relay_";
+    out += name;
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  };
+  add("upstream_connected", "gauge", "1 while the upstream connection is ready.", s.connected);
+  add("upstream_messages_total", "counter", "Notifications received from the upstream.",
+      s.messages);
+  add("upstream_book_messages_total", "counter", "Upstream book messages applied.",
+      s.book_messages);
+  add("inputs_total", "counter", "Inputs fed to the mirror.", s.inputs);
+  add("rejected_total", "counter", "Upstream messages that could not be translated.", s.rejected);
+  add("duplicate_trades_total", "counter", "Trades dropped as seen on another channel.",
+      s.duplicate_trades);
+  add("reconnects_total", "counter", "Times the upstream connection came back.", s.reconnects);
+  add("lost_periods_total", "counter", "Times the upstream was lost.", s.lost_periods);
+  add("upstream_book_resyncs_total", "counter", "Upstream books resynchronised by the SDK.",
+      s.book_resyncs);
+  add("instruments", "gauge", "Upstream instruments listed.", s.instruments);
+  add("channels", "gauge", "Channels subscribed upstream.", s.channels);
+  add("relists_total", "counter", "Instrument relistings.", s.relists);
+  return out;
+}
+
 std::vector<std::string> Relay::channels() const {
   std::lock_guard lock(channels_mutex_);
   return {channels_.begin(), channels_.end()};

@@ -64,6 +64,9 @@ struct RelayStats {
   bool connected = false;
 };
 
+// The counters as Prometheus text (greekwire_relay_*), for the gateway's /metrics.
+std::string metrics_text(const RelayStats& stats);
+
 class Relay {
  public:
   Relay(RelayOptions options, sim::Venue& venue);

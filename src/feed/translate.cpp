@@ -160,15 +160,23 @@ void read_greeks(Reader& r, const Value* greeks, sim::TickerGreeks& out, std::st
   if (!g.ok()) r.fail_nested();
 }
 
+// The 24-hour volume in the instrument's amount units, as the mirror counts it: Deribit's
+// `volume` is coin for every kind, but a future's amounts are USD, which is its `volume_usd`.
 void read_stats(Reader& r, const Value* stats, sim::FeedTicker& out, std::string* error) {
   if (stats == nullptr) return;
   Reader s(*stats, "ticker stats", error);
-  out.volume = s.number("volume");
+  const double coin_volume = s.number("volume");
   out.values.stats.volume_usd = s.number("volume_usd");
   out.values.stats.price_change = s.number("price_change");
   out.low = s.number("low");
   out.high = s.number("high");
-  if (!s.ok()) r.fail_nested();
+  if (!s.ok()) {
+    r.fail_nested();
+    return;
+  }
+  const market::ParsedName name = market::parse_instrument_name(out.instrument);
+  const bool future = name.ok() && name.name.kind == market::Kind::future;
+  out.volume = future ? out.values.stats.volume_usd : coin_volume;
 }
 
 std::optional<market::Currency> index_currency(std::string_view index_name) {

@@ -46,6 +46,8 @@ sim::FeedBook book_input(const greekwire::BookUpdate& update);
 
 // The parts of translate(), for callers that know the channel's kind.
 std::optional<sim::FeedBook> book_from(const greekwire::Value& data, std::string* error);
+// FeedTicker::volume is in the instrument's amount units, like every amount the mirror
+// converts: USD for futures (Deribit's stats.volume_usd), coin for options (its stats.volume).
 std::optional<sim::FeedTicker> ticker_from(const greekwire::Value& data, std::string* error);
 std::optional<sim::FeedTrade> trade_from(const greekwire::Value& data, std::string* error);
 // nullopt without an error for an index other than btc_usd / eth_usd.

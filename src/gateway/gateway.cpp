@@ -858,6 +858,7 @@ std::string Gateway::metrics_text() const {
     }
     out += line;
   }
+  if (extra_metrics_) out += extra_metrics_();
   return out;
 }
 
