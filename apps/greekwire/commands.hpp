@@ -16,6 +16,7 @@ void add_keys_command(CLI::App& app, CommandRunner& runner);
 void add_serve_command(CLI::App& app, CommandRunner& runner);
 void add_call_command(CLI::App& app, CommandRunner& runner);
 void add_tail_command(CLI::App& app, CommandRunner& runner);
+void add_record_command(CLI::App& app, CommandRunner& runner);
 
 // Blocks SIGINT, SIGTERM, SIGHUP (and ignores SIGPIPE) in this thread and all threads it
 // starts, so that wait_for_termination() can receive them synchronously.

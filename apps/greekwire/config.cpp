@@ -181,6 +181,28 @@ void add_currency(std::vector<Key>& keys, const std::string& name, sim::Currency
   keys.push_back(real(name + ".future_order_amount", c.future_order_amount, 0, 1e10));
 }
 
+// Relay mode: [upstream] (the --upstream flags).
+void add_upstream(std::vector<Key>& keys, UpstreamSettings& u) {
+  keys.push_back(text("upstream.url", u.url, [](std::string_view value) -> std::string {
+    return value.starts_with("ws://") || value.starts_with("wss://") ? "" : "a ws:// or wss:// URL";
+  }));
+  keys.push_back(strings("upstream.subscribe", u.subscribe));
+  keys.push_back(text("upstream.auth", u.auth, [](std::string_view value) -> std::string {
+    const std::size_t colon = value.find(':');
+    const bool ok = colon != std::string_view::npos && colon > 0 && colon + 1 < value.size();
+    return ok ? "" : "CLIENT_ID:CLIENT_SECRET";
+  }));
+  keys.push_back(text("upstream.encoding", u.encoding, [](std::string_view value) {
+    return value == "json" || value == "msgpack" ? "" : "\"json\" or \"msgpack\"";
+  }));
+  keys.push_back(text("upstream.tls_ca", u.tls.ca_file, non_empty));
+  keys.push_back(boolean("upstream.tls_insecure", u.tls.insecure));
+  keys.push_back(text("upstream.tls_cert", u.tls.certificate, non_empty));
+  keys.push_back(text("upstream.tls_key", u.tls.key, non_empty));
+  keys.push_back(real("upstream.relist_interval_s", u.relist_interval_s, 1, 86'400));
+  keys.push_back(integer("upstream.heartbeat_s", u.heartbeat_s, 0, 3'600));
+}
+
 // Every key of the file, bound to the field it sets.
 std::vector<Key> keys_of(ServeSettings& s) {
   gateway::GatewayConfig& g = s.gateway;
@@ -202,6 +224,8 @@ std::vector<Key> keys_of(ServeSettings& s) {
   keys.push_back(text("tls.client_cert", s.tls.client_certificates, [](std::string_view value) {
     return value == "optional" || value == "required" ? "" : "\"optional\" or \"required\"";
   }));
+  keys.push_back(text("replay.file", s.replay.file, non_empty));
+  keys.push_back(real("replay.delay_s", s.replay.delay_s, 0, 86'400));
   // What only had defaults.
   keys.push_back(integer("gateway.send_buffer_cap", g.send_buffer_cap, 64 << 10, 1LL << 30));
   keys.push_back(
@@ -268,6 +292,7 @@ std::vector<Key> keys_of(ServeSettings& s) {
       real("venue.margin.option_short_maintenance", v.margin.option_short_maintenance, 0, 1));
   add_currency(keys, "venue.btc", v.btc, 10'000);
   add_currency(keys, "venue.eth", v.eth, 250);
+  add_upstream(keys, s.upstream);
   return keys;
 }
 

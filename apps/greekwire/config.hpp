@@ -10,16 +10,37 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "gateway/gateway.hpp"
 #include "tls_options.hpp"
 
 namespace gw::app {
 
+// `--replay FILE`: the market is a recording's (the venue mirrors it; the replay's speed is
+// gateway.venue.speed).
+struct ReplaySettings {
+  std::string file;      // empty: the simulated market
+  double delay_s = 0.0;  // before the first market message
+};
+
+// Relay mode ([upstream], --upstream ...): the market from a Deribit-compatible feed.
+struct UpstreamSettings {
+  std::string url;                     // empty: the simulator
+  std::vector<std::string> subscribe;  // channel patterns (feed/patterns.hpp)
+  std::string auth;                    // CLIENT_ID:CLIENT_SECRET, optional
+  std::string encoding = "json";       // json or msgpack
+  ClientTlsFlags tls;                  // trust, verification, client certificate
+  double relist_interval_s = 60;
+  int heartbeat_s = 10;  // public/set_heartbeat on the upstream; 0: none
+};
+
 // Everything `greekwire serve` can be told, with the serve defaults.
 struct ServeSettings {
   std::string listen = "127.0.0.1:8080";
   ServerTlsFlags tls;
+  UpstreamSettings upstream;
+  ReplaySettings replay;
   gateway::GatewayConfig gateway;  // data_dir, threads, venue seed and speed, ... (listen and
                                    // tls are taken from the two fields above)
 };

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   gw::app::add_serve_command(app, runner);
   gw::app::add_call_command(app, runner);
   gw::app::add_tail_command(app, runner);
+  gw::app::add_record_command(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

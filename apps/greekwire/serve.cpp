@@ -1,17 +1,21 @@
 // `greekwire serve`: the simulated venue and the Deribit-compatible gateway in one process,
-// configured by defaults, then `--config FILE` (config.hpp), then the flags given.
+// configured by defaults, then `--config FILE` (config.hpp), then the flags given. With
+// `--replay FILE` the venue mirrors a recording (feed/replay.hpp) instead of simulating.
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "config.hpp"
+#include "feed/relay.hpp"
+#include "feed/replay.hpp"
 #include "gateway/gateway.hpp"
 #include "tls_options.hpp"
 
@@ -39,6 +43,9 @@ struct ServeFlags {
   std::size_t send_buffer_hard_cap = gateway_defaults().send_buffer_hard_cap;
   double slow_subscriber_timeout = gateway_defaults().slow_subscriber_timeout_s;
   ServerTlsFlags tls;
+  UpstreamSettings upstream;
+  std::string replay;
+  double replay_delay = 0;
 };
 
 // Each connection is a descriptor: take every one the hard limit allows.
@@ -55,6 +62,74 @@ struct Override {
   std::function<void(const ServeFlags&, ServeSettings&)> apply;
 };
 
+// Relay mode's options from the settings; nullopt with `error` for a usage error (exit 2).
+std::optional<feed::RelayOptions> relay_options(const UpstreamSettings& u, std::string* error) {
+  feed::RelayOptions options;
+  options.patterns = u.subscribe;
+  std::vector<feed::ChannelPattern> patterns;
+  if (!feed::Relay::parse_patterns(u.subscribe, patterns, error)) {
+    *error = "--subscribe: " + *error;
+    return std::nullopt;
+  }
+  greekwire::ConnectionOptions& c = options.connection;
+  c.url = u.url;
+  const auto encoding = greekwire::parse_encoding(u.encoding);
+  if (!encoding || *encoding == greekwire::Encoding::protobuf) {
+    *error = "--upstream-encoding takes json or msgpack";
+    return std::nullopt;
+  }
+  c.encoding = *encoding;
+  if (!u.auth.empty()) {
+    const std::size_t colon = u.auth.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == u.auth.size()) {
+      *error = "--upstream-auth takes CLIENT_ID:CLIENT_SECRET";
+      return std::nullopt;
+    }
+    c.credentials = greekwire::Credentials{u.auth.substr(0, colon), u.auth.substr(colon + 1), {}};
+  }
+  if (u.tls.certificate.empty() != u.tls.key.empty()) {
+    *error = "--upstream-tls-cert and --upstream-tls-key go together";
+    return std::nullopt;
+  }
+  const net::TlsClientConfig tls = client_tls_config(u.tls, "serve --upstream");
+  c.tls.ca_file = tls.ca_file;
+  c.tls.verify = tls.verify_peer;
+  c.tls.certificate_file = tls.client.certificate;
+  c.tls.private_key_file = tls.client.private_key;
+  options.relist_interval_s = u.relist_interval_s;
+  options.heartbeat_interval_s = u.heartbeat_s;
+  return options;
+}
+
+// The replay of `settings.replay.file` into the gateway's venue, its instruments fed (before
+// the gateway starts); nullptr with `error` for a file that cannot be replayed.
+std::unique_ptr<feed::Replay> open_replay(const ServeSettings& settings, gateway::Gateway& gateway,
+                                          std::string* error) {
+  feed::ReplayOptions options;
+  options.path = settings.replay.file;
+  options.speed = settings.gateway.venue.speed;
+  options.delay_s = settings.replay.delay_s;
+  auto replay = std::make_unique<feed::Replay>(options, gateway.venue());
+  if (!replay->open(error)) return nullptr;
+  return replay;
+}
+
+void print_market(const ServeSettings& settings, const feed::Replay* replay) {
+  const sim::VenueConfig& venue = settings.gateway.venue;
+  if (replay == nullptr) {
+    std::printf("  market     simulated (seed %llu, speed %g)\n",
+                static_cast<unsigned long long>(venue.seed), venue.speed);
+    return;
+  }
+  const feed::ReplaySummary& s = replay->summary();
+  std::printf(
+      "  market     replay of %s (recorded from %s: %llu messages, %llu instruments, %.1f s; "
+      "speed %g, first message in %g s)\n",
+      settings.replay.file.c_str(), s.header.url.c_str(), static_cast<unsigned long long>(s.frames),
+      static_cast<unsigned long long>(s.instruments),
+      static_cast<double>(s.last_us - s.first_us) / 1e6, venue.speed, settings.replay.delay_s);
+}
+
 int run_serve(const ServeSettings& settings) {
   std::string error;
   auto endpoint = net::parse_endpoint(settings.listen, &error);
@@ -62,7 +137,20 @@ int run_serve(const ServeSettings& settings) {
     std::fprintf(stderr, "greekwire serve: --listen: %s\n", error.c_str());
     return 2;
   }
+  const bool relayed = !settings.upstream.url.empty();
+  std::optional<feed::RelayOptions> relaying;
+  if (relayed) {
+    relaying = relay_options(settings.upstream, &error);
+    if (!relaying) {
+      std::fprintf(stderr, "greekwire serve: %s\n", error.c_str());
+      return 2;
+    }
+  } else if (!settings.upstream.subscribe.empty()) {
+    std::fprintf(stderr, "greekwire serve: --subscribe needs --upstream\n");
+    return 2;
+  }
   gateway::GatewayConfig options = settings.gateway;
+  if (relayed) options.venue.source = sim::MarketSource::mirror;
   options.listen = *endpoint;
   options.send_buffer_hard_cap = std::max(options.send_buffer_hard_cap, options.send_buffer_cap);
   options.tls = server_tls_config(settings.tls, &error);
@@ -70,15 +158,38 @@ int run_serve(const ServeSettings& settings) {
     std::fprintf(stderr, "greekwire serve: %s\n", error.c_str());
     return 2;
   }
+  const bool replaying = !settings.replay.file.empty();
+  if (replaying && relayed) {
+    std::fprintf(stderr, "greekwire serve: --replay and --upstream exclude each other\n");
+    return 2;
+  }
+  if (replaying) options.venue.source = sim::MarketSource::mirror;
   block_termination_signals();
   raise_open_file_limit();
   gateway::Gateway gateway(options);
+  std::unique_ptr<feed::Replay> replay;
+  if (replaying && !(replay = open_replay(settings, gateway, &error))) {
+    std::fprintf(stderr, "greekwire serve: --replay: %s\n", error.c_str());
+    return 2;
+  }
+  // Relay mode: the upstream's instruments are fed before the gateway starts, so that the
+  // market opens with them and the first get_instruments lists them.
+  std::unique_ptr<feed::Relay> relay;
+  if (relaying) {
+    relay = std::make_unique<feed::Relay>(std::move(*relaying), gateway.venue());
+    if (!relay->start(&error)) {
+      std::fprintf(stderr, "greekwire serve: %s\n", error.c_str());
+      return 1;
+    }
+    gateway.add_metrics([&relay] { return feed::metrics_text(relay->stats()); });
+  }
   try {
     gateway.start();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "greekwire serve: %s\n", e.what());
     return 1;
   }
+  if (replay) replay->start();
   const bool v6 = endpoint->host.find(':') != std::string::npos;
   const std::string host =
       (v6 ? "[" : "") + endpoint->host + (v6 ? "]" : "") + ":" + std::to_string(gateway.port());
@@ -88,8 +199,14 @@ int run_serve(const ServeSettings& settings) {
   std::printf("  HTTP API   %s://%s/api/v2/public/<method>\n", http, host.c_str());
   std::printf("  health     %s://%s/healthz   metrics %s://%s/metrics\n", http, host.c_str(), http,
               host.c_str());
-  std::printf("  market     simulated (seed %llu, speed %g)\n",
-              static_cast<unsigned long long>(options.venue.seed), options.venue.speed);
+  if (relay) {
+    const feed::RelayStats stats = relay->stats();
+    std::printf("  market     relayed from %s (%llu instruments, %llu channels)\n",
+                settings.upstream.url.c_str(), static_cast<unsigned long long>(stats.instruments),
+                static_cast<unsigned long long>(stats.channels));
+  } else {
+    print_market(settings, replay.get());
+  }
   std::printf("  data       %s (accounts and API keys: greekwire keys --data-dir %s)\n",
               options.data_dir.c_str(), options.data_dir.c_str());
   if (const auto& demo = gateway.created_demo()) {
@@ -107,6 +224,8 @@ int run_serve(const ServeSettings& settings) {
     }
     std::fflush(stdout);
   });
+  if (replay) replay->stop();
+  if (relay) relay->stop();  // before the venue it feeds stops
   gateway.stop();
   return 0;
 }
@@ -128,6 +247,57 @@ int configure_and_serve(const ServeFlags& flags, const std::vector<Override>& ov
     if (o.option->count() > 0) o.apply(flags, settings);
   }
   return run_serve(settings);
+}
+
+// Relay mode: the market from an upstream Deribit-compatible feed.
+template <class Given>
+void add_upstream_flags(CLI::App& serve, ServeFlags& flags, Given& given) {
+  UpstreamSettings& u = flags.upstream;
+  given(serve
+            .add_option("--upstream", u.url,
+                        "relay mode: the market from this Deribit-compatible feed instead of the "
+                        "simulator, ws:// or wss://, e.g. wss://www.deribit.com/ws/api/v2")
+            ->check([](const std::string& url) -> std::string {
+              return url.starts_with("ws://") || url.starts_with("wss://")
+                         ? ""
+                         : "--upstream takes a ws:// or wss:// URL";
+            }),
+        [](const ServeFlags& f, ServeSettings& s) { s.upstream.url = f.upstream.url; });
+  given(serve.add_option("--subscribe", u.subscribe,
+                         "with --upstream: channels to relay, `*` for any instrument (or index) "
+                         "name, e.g. 'book.BTC-*.100ms' 'ticker.*.100ms' 'deribit_price_index.*'"),
+        [](const ServeFlags& f, ServeSettings& s) { s.upstream.subscribe = f.upstream.subscribe; });
+  given(serve.add_option("--upstream-auth", u.auth,
+                         "authenticate upstream with this API key, CLIENT_ID:CLIENT_SECRET (needed "
+                         "for raw channels)"),
+        [](const ServeFlags& f, ServeSettings& s) { s.upstream.auth = f.upstream.auth; });
+  given(serve.add_option("--upstream-encoding", u.encoding, "what the upstream sends")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"json", "msgpack"})),
+        [](const ServeFlags& f, ServeSettings& s) { s.upstream.encoding = f.upstream.encoding; });
+  given(serve.add_option("--upstream-tls-ca", u.tls.ca_file,
+                         "PEM bundle to verify the upstream against (default: the system's)"),
+        [](const ServeFlags& f, ServeSettings& s) {
+          s.upstream.tls.ca_file = f.upstream.tls.ca_file;
+        });
+  given(serve.add_flag("--upstream-tls-insecure", u.tls.insecure,
+                       "do not verify the upstream's certificate (tests only)"),
+        [](const ServeFlags&, ServeSettings& s) { s.upstream.tls.insecure = true; });
+  given(serve.add_option("--upstream-tls-cert", u.tls.certificate,
+                         "client certificate for the upstream (mutual TLS), PEM"),
+        [](const ServeFlags& f, ServeSettings& s) {
+          s.upstream.tls.certificate = f.upstream.tls.certificate;
+        });
+  given(serve.add_option("--upstream-tls-key", u.tls.key, "its private key, PEM"),
+        [](const ServeFlags& f, ServeSettings& s) { s.upstream.tls.key = f.upstream.tls.key; });
+  given(serve
+            .add_option("--upstream-relist", u.relist_interval_s,
+                        "seconds between listings of the upstream's instruments")
+            ->capture_default_str()
+            ->check(CLI::Range(1.0, 86400.0)),
+        [](const ServeFlags& f, ServeSettings& s) {
+          s.upstream.relist_interval_s = f.upstream.relist_interval_s;
+        });
 }
 
 }  // namespace
@@ -160,10 +330,19 @@ void add_serve_command(CLI::App& app, CommandRunner& runner) {
         [](const ServeFlags& f, ServeSettings& s) { s.gateway.venue.seed = f.seed; })
       ->capture_default_str();
   given(serve->add_option("--speed", flags->speed,
-                          "simulated seconds per second (0: as fast as possible)"),
+                          "simulated (or replayed) seconds per second (0: as fast as possible)"),
         [](const ServeFlags& f, ServeSettings& s) { s.gateway.venue.speed = f.speed; })
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
+  given(serve->add_option("--replay", flags->replay,
+                          "serve a recording (greekwire record) as the market instead of the "
+                          "simulator; --speed is the replay's"),
+        [](const ServeFlags& f, ServeSettings& s) { s.replay.file = f.replay; });
+  given(serve->add_option("--replay-delay", flags->replay_delay,
+                          "seconds before the replay's first market message (time to subscribe)"),
+        [](const ServeFlags& f, ServeSettings& s) { s.replay.delay_s = f.replay_delay; })
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   given(serve->add_flag("--deflate", flags->deflate, "accept permessage-deflate"),
         [](const ServeFlags&, ServeSettings& s) { s.gateway.deflate = true; });
   given(serve->add_option("--max-connections-per-ip", flags->max_connections_per_ip,
@@ -205,6 +384,7 @@ void add_serve_command(CLI::App& app, CommandRunner& runner) {
   given(serve->get_option("--tls-client-cert"), [](const ServeFlags& f, ServeSettings& s) {
     s.tls.client_certificates = f.tls.client_certificates;
   });
+  add_upstream_flags(*serve, *flags, given);
   serve->callback([flags, overrides, &runner] {
     runner = [flags, overrides] { return configure_and_serve(*flags, *overrides); };
   });

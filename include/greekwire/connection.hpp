@@ -94,6 +94,11 @@ class Connection {
   void subscribe(std::vector<std::string> channels, Handlers handlers, ChannelsCallback done = {});
   void unsubscribe(std::vector<std::string> channels, ChannelsCallback done = {});
 
+  // The checksum number formats of an instrument's books, when the caller knows them already
+  // (from its own public/get_instruments, book_format()): the first checksum then needs no
+  // public/get_instrument. A relay subscribing hundreds of books would otherwise ask hundreds.
+  void set_book_format(std::string_view instrument, const BookFormat& format);
+
   // The book of a subscribed book.{instrument}.{interval} channel, nullptr if there is none.
   const Book* book(std::string_view channel) const;
   ConnectionState state() const;

@@ -8,5 +8,6 @@
 #include "greekwire/error.hpp"
 #include "greekwire/events.hpp"
 #include "greekwire/options.hpp"
+#include "greekwire/recording.hpp"
 #include "greekwire/url.hpp"
 #include "greekwire/value.hpp"

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +52,15 @@ struct ReconnectOptions {
   bool retry_initial_connect = false;
 };
 
+// A frame as it came off the socket (reassembled, permessage-deflate undone), before the SDK
+// decodes it: what `greekwire record` writes to a recording (greekwire/recording.hpp).
+struct ReceivedFrame {
+  std::span<const std::uint8_t> bytes;  // valid during the call only
+  bool binary = false;                  // a binary frame (MessagePack, protobuf); else text
+  std::int64_t received_ns = 0;         // wall clock at receipt, unix nanoseconds
+};
+using FrameTap = std::function<void(const ReceivedFrame&)>;
+
 struct ConnectionOptions {
   std::string url;  // ws://host:port/path or wss://...; Deribit: wss://www.deribit.com/ws/api/v2
   Encoding encoding = Encoding::json;
@@ -70,6 +82,9 @@ struct ConnectionOptions {
   // Needs public/get_instrument once per instrument for the number formats.
   bool verify_checksums = true;
   std::size_t max_message_size = 64u << 20;
+  // Sees every frame received, on every socket of the connection (also a socket retired by a
+  // resync), before it is decoded; runs on the connection's thread. Unset: no cost at all.
+  FrameTap frame_tap;
 };
 
 }  // namespace greekwire

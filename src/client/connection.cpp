@@ -71,6 +71,12 @@ std::int64_t wall_ms() {
       .count();
 }
 
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::uint64_t to_ms(double seconds) {
   return static_cast<std::uint64_t>(std::max(0.0, seconds) * 1000.0 + 0.5);
 }
@@ -538,6 +544,9 @@ void Connection::Impl::on_link_message(SocketLink& link, gw::ws::MessageType typ
                                        std::span<const std::uint8_t> payload) {
   ++stats.messages_received;
   stats.bytes_received += payload.size();
+  if (options.frame_tap) [[unlikely]] {
+    options.frame_tap({payload, type == gw::ws::MessageType::binary, wall_ns()});
+  }
   std::string error;
   delivering = &link;
   const bool ok = decoder->decode(payload, type == gw::ws::MessageType::binary, *this, error);
@@ -876,7 +885,14 @@ void Connection::Impl::subscribe(std::vector<std::string> channels, Handlers han
     sub->kind = info.kind;
     sub->instrument.assign(info.instrument);
     sub->handlers = shared;
-    if (info.kind == ChannelKind::book) sub->book = std::make_unique<Book>(sub->instrument);
+    if (info.kind == ChannelKind::book) {
+      sub->book = std::make_unique<Book>(sub->instrument);
+      // Another book of the instrument (or set_book_format) made the formats known already.
+      const auto known = formats.find(sub->instrument);
+      if (known != formats.end() && known->second.first == FormatState::known) {
+        sub->book->set_format(known->second.second);
+      }
+    }
     fresh.push_back(channel);
   }
   WaitingSubscribe waiting{std::move(channels), std::move(done)};
@@ -1273,6 +1289,12 @@ Stats Connection::stats() const {
 
 const ConnectionOptions& Connection::options() const {
   return impl_->options;
+}
+
+void Connection::set_book_format(std::string_view instrument, const BookFormat& format) {
+  const std::string name(instrument);
+  impl_->formats[name] = {Impl::FormatState::known, format};
+  impl_->apply_format(name, format);
 }
 
 void Connection::drop_next_change(std::string_view channel) {

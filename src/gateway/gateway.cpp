@@ -102,7 +102,10 @@ void GatewayMetrics::observe_latency(std::uint64_t us) {
   latency_sum_us.fetch_add(us, std::memory_order_relaxed);
 }
 
-Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
+// The venue exists from construction so that a mirror's feed (relay) can list its instruments
+// through venue() before start(): the market then opens with them.
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)), venue_(std::make_unique<sim::Venue>(config_.venue)) {}
 
 Gateway::~Gateway() {
   stop();
@@ -125,7 +128,6 @@ void Gateway::start() {
   connection_limiter_ = std::make_unique<ConnectionLimiter>(config_.max_connections_per_ip);
   http_ip_limits_ = std::make_unique<KeyedRateLimiter>(config_.rate_limits);
   http_account_limits_ = std::make_unique<KeyedRateLimiter>(config_.rate_limits);
-  venue_ = std::make_unique<sim::Venue>(config_.venue);
   sim::Venue::Consumer& events = venue_->add_consumer();
 
   ws::ServerOptions options;
@@ -856,6 +858,7 @@ std::string Gateway::metrics_text() const {
     }
     out += line;
   }
+  if (extra_metrics_) out += extra_metrics_();
   return out;
 }
 

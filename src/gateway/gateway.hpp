@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -110,6 +111,8 @@ class Gateway : public ws::WebSocketHandler {
   const GatewayMetrics& metrics() const { return metrics_; }
   // The venue: a mirror's feed (relay, replay) pushes its inputs here (Venue::feed).
   sim::Venue& venue() { return *venue_; }
+  // Before start(): lines appended to /metrics (Prometheus text format), e.g. the relay's.
+  void add_metrics(std::function<std::string()> source) { extra_metrics_ = std::move(source); }
   std::string metrics_text() const;
 
   struct Session;
@@ -239,6 +242,7 @@ class Gateway : public ws::WebSocketHandler {
   GatewayMetrics metrics_;
   Directory directory_;
   std::unique_ptr<sim::Venue> venue_;
+  std::function<std::string()> extra_metrics_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<ws::Server> server_;
   std::vector<std::unique_ptr<IoThread>> io_;

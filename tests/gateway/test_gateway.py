@@ -46,14 +46,15 @@ class Serve:
     """`greekwire serve --listen 127.0.0.1:0` as a context manager, with its own data dir; keeps
     the banner's lines (up to the demo account's, on a first start) in `banner`."""
 
-    def __init__(self, *options):
+    def __init__(self, *options, listen="127.0.0.1:0", data_dir=None):
         self.options = [str(o) for o in options]
-        self.data_dir = tempfile.mkdtemp(prefix="gw-serve-")
+        self.listen = listen
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="gw-serve-")
 
     def __enter__(self):
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [harness.greekwire_binary(), "serve", "--listen", "127.0.0.1:0", "--data-dir",
+            [harness.greekwire_binary(), "serve", "--listen", self.listen, "--data-dir",
              self.data_dir, *self.options],
             stdout=subprocess.PIPE, stderr=self.stderr, env=harness.child_env(),
             preexec_fn=harness.die_with_parent, text=True)
