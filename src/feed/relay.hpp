@@ -122,7 +122,6 @@ class Relay {
   bool lost_ = false;
   std::map<std::string, std::uint64_t, std::less<>> last_trade_seq_;  // per instrument
   std::vector<sim::FeedInput> scratch_;
-  std::uint64_t errors_logged_ = 0;
 
   // Start and relist thread; channels_ also read by channels().
   std::map<std::string, market::Instrument> known_;  // active upstream instruments by name
