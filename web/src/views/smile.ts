@@ -85,7 +85,7 @@ export class SmileView {
     const ask = x.map((k) => positive(byStrike.get(k)?.ask_iv));
     setData(this.container, 'points', mark.filter((v) => v !== null).length);
     setData(this.container, 'expiry', expiry.label);
-    setText(this.label, `${expiry.label}${slice ? ` · T ${(slice.years * 365).toFixed(1)}d` : ''}`);
+    setText(this.label, `${expiry.label}${slice ? ` · T ${(slice.years * 365).toFixed(1)}d` : ' · the fit comes with the next surface'}`);
     this.chart.setData([x, curve, bid, ask, mark] as uPlot.AlignedData);
   }
 
