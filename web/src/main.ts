@@ -51,6 +51,7 @@ class App {
     for (const button of document.querySelectorAll<HTMLButtonElement>('[data-currency]')) {
       button.addEventListener('click', () => this.chooseCurrency(button.dataset.currency as Currency));
     }
+    this.tape.reset();
     this.conn.start();
     this.changed('header');
   }

@@ -27,6 +27,7 @@ export class HeaderView {
       setData(element, 'price', index.price);
     }
     setData(this.state, 'state', conn.state);
+    setData(document.body, 'conn', conn.state); // greys the panels out while reconnecting
     setText(this.state, conn.state === 'reconnecting' ? 'reconnecting…' : conn.state);
     this.state.title = conn.state === 'reconnecting' ? `attempt ${conn.attempts}` : '';
     setData(this.latency, 'ms', conn.latencyMs === null ? '' : conn.latencyMs.toFixed(2));

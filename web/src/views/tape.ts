@@ -34,8 +34,14 @@ export class TapeView {
     setText(this.note, `${state.tradesSeen} since subscribing`);
   }
 
+  // A new instrument: an empty tape until its first trade (trades come in bursts).
   reset(): void {
     this.shown = null;
     this.body.replaceChildren();
+    const tr = this.body.insertRow();
+    const td = cell(tr, 'muted');
+    td.colSpan = 4;
+    td.textContent = 'no trade since subscribing';
+    setText(this.note, '');
   }
 }
