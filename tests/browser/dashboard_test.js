@@ -4,6 +4,7 @@
 //   no console errors; connected; index prices; the book's change_id advances within 2 s; the
 //   chain fills (rows with IVs); the smile has points and a drawn curve; the surface heatmap
 //   and the term structure drew; the chain and the picker switch the book's instrument;
+//   a book change lost on the way is noticed (prev_change_id) and the book resubscribed;
 //   then the server is killed: the page shows "reconnecting"; the server comes back on the same
 //   port: the page reconnects and its book updates again.
 // Screenshots (PNG) go to ARTIFACT_DIR and their paths are printed.
@@ -110,6 +111,43 @@ async function bookAdvances(page, ms) {
     ms,
   );
   return { first, next };
+}
+
+async function lostChangeRecovers(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  let changes = 0;
+  let dropped = null;
+  await page.routeWebSocket(/\/ws\/api\/v2$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => server.send(message));
+    server.onMessage((message) => {
+      if (dropped === null && typeof message === 'string' && message.includes('"type":"change"')) {
+        const { params } = JSON.parse(message);
+        if (params?.channel === 'book.BTC-PERPETUAL.100ms' && ++changes === 3) {
+          dropped = params.data.change_id;
+          return; // never delivered
+        }
+      }
+      ws.send(message);
+    });
+  });
+  try {
+    await page.goto(url);
+    const recovered = await waitFor(
+      page,
+      () => {
+        const d = document.querySelector('[data-testid="book"]').dataset;
+        return Number(d.gaps) >= 1 && Number(d.snapshots) >= 2 && d.awaiting === 'false'
+          ? { gaps: Number(d.gaps), snapshots: Number(d.snapshots), changeId: Number(d.changeId) }
+          : null;
+      },
+      null,
+      10_000,
+    );
+    return { dropped, recovered };
+  } finally {
+    await page.close();
+  }
 }
 
 async function main() {
@@ -230,6 +268,12 @@ async function main() {
     check(back !== null, 'the picker switches the book back to BTC-PERPETUAL');
     check(consoleErrors.length === 0 && pageErrors.length === 0 && failedRequests.length === 0,
       `no console errors, page errors or failed requests ${[...consoleErrors, ...pageErrors, ...failedRequests].join('; ')}`);
+
+    // A lost book change (dropped on its way to a second page): the page sees the broken
+    // prev_change_id chain, resubscribes and rebuilds the book from a new snapshot.
+    const gap = await lostChangeRecovers(browser, url);
+    check(gap.dropped !== null && gap.recovered !== null,
+      `a lost book change is noticed and resubscribed (dropped ${gap.dropped}, then ${JSON.stringify(gap.recovered)})`);
 
     // The server goes away: the page says so.
     outage = true;
