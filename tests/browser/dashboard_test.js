@@ -213,18 +213,6 @@ async function main() {
     const ivCell = await page.locator('#chain-rows tr td.ivc').nth(2).innerText().catch(() => '');
     check(/^\d+\.\d$/.test(ivCell.trim()), `a chain IV cell reads like a vol (${ivCell.trim()})`);
 
-    const smile = await waitFor(
-      page,
-      () => {
-        const d = document.querySelector('[data-testid="smile"]').dataset;
-        return Number(d.points) >= 3 && d.curve === 'true' ? { points: Number(d.points), curve: Number(d.curvePoints) } : null;
-      },
-      null,
-      12_000, // the venue publishes its surface every 10 s (venue.surface_interval_ms)
-    );
-    const smileHooks = smile ?? (await page.evaluate(() => ({ ...document.querySelector('[data-testid="smile"]').dataset })));
-    check(smile !== null, `the smile has mark-IV points and a drawn SVI curve (${JSON.stringify(smileHooks)})`);
-
     const surface = await waitFor(
       page,
       () => {
@@ -235,10 +223,24 @@ async function main() {
         return { cells: Number(c.dataset.cells), rows: Number(c.dataset.rows), cols: Number(c.dataset.cols), alpha: px[3] };
       },
       null,
-      8_000,
+      // The venue publishes its surface every 10 s (venue.surface_interval_ms) and a new
+      // subscriber waits for the next one; a loaded sanitizer build can take longer.
+      30_000,
     );
     check(surface !== null && surface.cells === surface.rows * surface.cols && surface.cells > 0 && surface.alpha > 0,
       `the surface heatmap drew (${JSON.stringify(surface)})`);
+    const smile = await waitFor(
+      page,
+      () => {
+        const d = document.querySelector('[data-testid="smile"]').dataset;
+        return Number(d.points) >= 3 && d.curve === 'true' ? { points: Number(d.points), curve: Number(d.curvePoints) } : null;
+      },
+      null,
+      5_000,
+    );
+    const smileHooks = smile ?? (await page.evaluate(() => ({ ...document.querySelector('[data-testid="smile"]').dataset })));
+    check(smile !== null, `the smile has mark-IV points and a drawn SVI curve (${JSON.stringify(smileHooks)})`);
+
     const term = Number(await read(page, 'term', 'points'));
     check(term >= 2 && surface && term <= surface.rows, `the ATM term structure has a point per expiry (${term})`);
     const depth = await read(page, 'depth-chart', 'drawn');
