@@ -1,5 +1,5 @@
 # greekwire: the two commands are `make run` and `make test`.
-#   make build   bootstrap, then the Release build: build/release/greekwire
+#   make build   bootstrap, the dashboard (web/dist), then the Release build: build/release/greekwire
 #   make run     build, then start the gateway with the simulated market (`greekwire serve`)
 #   make test    bootstrap, Release + sanitizer (ASan/UBSan) + fuzz (clang) builds, every test
 #   make bench   kernel benchmarks and the echo comparison against Boost.Beast and websocketpp
@@ -15,7 +15,7 @@ FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 30
 RUN_ARGS ?= --listen 127.0.0.1:8080
 
-.PHONY: all bootstrap build run test test-release test-asan test-fuzz bench fuzz format clean
+.PHONY: all bootstrap web build run test test-release test-asan test-fuzz bench fuzz format clean
 
 all: build
 
@@ -33,7 +33,21 @@ $(FUZZ)/build.ninja:
 	CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_FUZZ=ON \
 	  -DGW_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
-build: bootstrap $(RELEASE)/build.ninja
+# The dashboard (docs/DASHBOARD.md): npm ci when web/package-lock.json is newer than what is
+# installed, then the Vite build into web/dist (served by `greekwire serve` at /). CMake builds
+# do not need it: without web/dist the gateway answers / with a page saying how to build it.
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --silent --no-audit --no-fund
+
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+  web/vite.config.ts web/tsconfig.json web/package.json
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+web: bootstrap web/dist/index.html
+
+build: bootstrap web $(RELEASE)/build.ninja
 	cmake --build $(RELEASE) -j $(JOBS) --target greekwire
 
 run: build
@@ -42,7 +56,7 @@ run: build
 # Every test: the Release build (g++) compiles everything, benchmarks, peers and tests included;
 # the sanitizer build (clang, ASan + UBSan + LeakSanitizer) runs the unit and interoperability
 # tests; the fuzz build (clang, libFuzzer) runs each fuzzer for TEST_FUZZ_SECONDS.
-test: bootstrap test-release test-asan test-fuzz
+test: bootstrap web test-release test-asan test-fuzz
 	@echo "make test: all suites passed"
 
 test-release: $(RELEASE)/build.ninja
@@ -53,7 +67,7 @@ test-release: $(RELEASE)/build.ninja
 tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
 	cd tests/browser && npm ci --silent --no-audit --no-fund
 
-test-asan: $(ASAN)/build.ninja tests/browser/node_modules/.package-lock.json
+test-asan: $(ASAN)/build.ninja tests/browser/node_modules/.package-lock.json web
 	cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
 

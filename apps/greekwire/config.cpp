@@ -213,6 +213,7 @@ std::vector<Key> keys_of(ServeSettings& s) {
     return net::parse_endpoint(value) ? "" : "host:port, e.g. \"127.0.0.1:8080\"";
   }));
   keys.push_back(text("data_dir", g.data_dir, non_empty));
+  keys.push_back(text("web_root", g.web_root, non_empty));
   keys.push_back(integer("threads", g.threads, 1, 256));
   keys.push_back(integer("seed", v.seed, 0, std::numeric_limits<std::int64_t>::max()));
   keys.push_back(real("speed", v.speed, 0, 1e6));

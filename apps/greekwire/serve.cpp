@@ -2,9 +2,12 @@
 // configured by defaults, then `--config FILE` (config.hpp), then the flags given. With
 // `--replay FILE` the venue mirrors a recording (feed/replay.hpp) instead of simulating.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,6 +37,7 @@ struct ServeFlags {
   std::string config;
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "greekwire-data";
+  std::string web_root;
   int threads = 1;
   std::uint64_t seed = 1;
   double speed = 1.0;
@@ -54,6 +58,30 @@ void raise_open_file_limit() {
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
   limit.rlim_cur = limit.rlim_max;
   setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+bool has_index(const std::filesystem::path& dir) {
+  std::error_code error;
+  return std::filesystem::is_regular_file(dir / "index.html", error);
+}
+
+// The dashboard's built assets when no --web-root is given: web/dist of the source tree that
+// this binary was built in (build/release/greekwire -> ../../web/dist), else under the working
+// directory. Empty when neither has an index.html (serve then says how to build it).
+std::string default_web_root() {
+  std::vector<std::filesystem::path> candidates;
+  char exe[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    candidates.push_back(std::filesystem::path(exe).parent_path() / "../../web/dist");
+  }
+  candidates.emplace_back("web/dist");
+  for (const auto& dir : candidates) {
+    std::error_code error;
+    if (has_index(dir)) return std::filesystem::weakly_canonical(dir, error).string();
+  }
+  return {};
 }
 
 // A flag and what it sets when it was given.
@@ -164,6 +192,14 @@ int run_serve(const ServeSettings& settings) {
     return 2;
   }
   if (replaying) options.venue.source = sim::MarketSource::mirror;
+  if (options.web_root.empty()) {
+    options.web_root = default_web_root();
+  } else if (!has_index(options.web_root)) {
+    // Asked for by name: a typo should not quietly serve the placeholder page.
+    std::fprintf(stderr, "greekwire serve: --web-root %s: no index.html there (make build)\n",
+                 options.web_root.c_str());
+    return 2;
+  }
   block_termination_signals();
   raise_open_file_limit();
   gateway::Gateway gateway(options);
@@ -206,6 +242,11 @@ int run_serve(const ServeSettings& settings) {
                 static_cast<unsigned long long>(stats.channels));
   } else {
     print_market(settings, replay.get());
+  }
+  if (const std::string root = gateway.dashboard_root(); !root.empty()) {
+    std::printf("  dashboard  %s://%s/   (web root %s)\n", http, host.c_str(), root.c_str());
+  } else {
+    std::printf("  dashboard  not built (make build builds web/dist)\n");
   }
   std::printf("  data       %s (accounts and API keys: greekwire keys --data-dir %s)\n",
               options.data_dir.c_str(), options.data_dir.c_str());
@@ -326,6 +367,10 @@ void add_serve_command(CLI::App& app, CommandRunner& runner) {
   given(serve->add_option("--data-dir", flags->data_dir, "accounts, API keys and the audit log"),
         [](const ServeFlags& f, ServeSettings& s) { s.gateway.data_dir = f.data_dir; })
       ->capture_default_str();
+  given(serve->add_option("--web-root", flags->web_root,
+                          "the dashboard's built assets, served at / (default: web/dist next to "
+                          "the source tree or under the working directory)"),
+        [](const ServeFlags& f, ServeSettings& s) { s.gateway.web_root = f.web_root; });
   given(serve->add_option("--seed", flags->seed, "seed of the simulated market"),
         [](const ServeFlags& f, ServeSettings& s) { s.gateway.venue.seed = f.seed; })
       ->capture_default_str();

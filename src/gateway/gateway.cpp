@@ -111,6 +111,44 @@ Gateway::~Gateway() {
   stop();
 }
 
+// The dashboard (docs/DASHBOARD.md): every GET and HEAD that no other route takes is a file of
+// the web root. Routed last, so /healthz, /metrics and /api/v2/* keep their handlers. Files are
+// read on the I/O thread: they are small, few and in the page cache, and each page load asks
+// for a handful of them.
+void Gateway::route_dashboard() {
+  if (!config_.web_root.empty()) {
+    web_files_ = std::make_unique<http::StaticFiles>(config_.web_root);
+    if (!web_files_->available()) web_files_.reset();
+  }
+  if (!web_files_) {
+    server_->route("GET", "/", [](const http::Request&) {
+      return http::format_response(
+          {200, {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-cache"}}},
+          "<!doctype html><title>greekwire</title><h1>greekwire</h1><p>The dashboard is not "
+          "built: run <code>make build</code> (it builds <code>web/dist</code>), or start "
+          "<code>greekwire serve --web-root DIR</code> with a built dashboard. The API: "
+          "WebSocket <code>/ws/api/v2</code>, HTTP <code>/api/v2/public/&lt;method&gt;</code>."
+          "</p>\n",
+          true);
+    });
+    return;
+  }
+  auto serve_file = [this](const http::Request& request) {
+    // A plain GET of the WebSocket endpoint keeps its answer: "upgrade, please".
+    if (request.path() == kWebSocketPath) {
+      return http::error_response(426, "this is a WebSocket endpoint",
+                                  {{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}});
+    }
+    return web_files_->respond(request);
+  };
+  server_->route("GET", "/*", serve_file);
+  server_->route("HEAD", "/*", serve_file);
+}
+
+std::string Gateway::dashboard_root() const {
+  return web_files_ ? web_files_->root() : std::string();
+}
+
 void Gateway::start() {
   StoreOptions store_options;
   store_options.data_dir = config_.data_dir;
@@ -193,20 +231,12 @@ void Gateway::start() {
     return http::format_response({200, {{"Content-Type", "text/plain; version=0.0.4"}}},
                                  metrics_text(), true);
   });
-  server_->route("GET", "/", [](const http::Request&) {
-    return http::format_response(
-        {200, {{"Content-Type", "text/html; charset=utf-8"}}},
-        "<!doctype html><title>greekwire</title><h1>greekwire</h1><p>The dashboard is not "
-        "built yet. The API: WebSocket <code>/ws/api/v2</code>, HTTP "
-        "<code>/api/v2/public/&lt;method&gt;</code>.</p>\n",
-        true);
-  });
   auto http_api = [this](const ws::HttpExchange& e, ws::HttpReply reply) {
     handle_http(e, std::move(reply));
   };
   server_->route_async("GET", "/api/v2/*", http_api);
   server_->route_async("POST", "/api/v2/*", http_api);
-
+  route_dashboard();
   for (int i = 0; i < config_.threads; ++i) io_.push_back(std::make_unique<IoThread>());
   publisher_ =
       std::make_unique<Publisher>(events, directory_, static_cast<std::size_t>(config_.threads),

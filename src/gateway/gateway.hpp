@@ -31,6 +31,7 @@
 #include "gateway/directory.hpp"
 #include "gateway/publisher.hpp"
 #include "gateway/rate_limit.hpp"
+#include "http/static_files.hpp"
 #include "net/timer_wheel.hpp"
 #include "sim/venue.hpp"
 #include "ws/server.hpp"
@@ -40,6 +41,9 @@ namespace gw::gateway {
 struct GatewayConfig {
   net::Endpoint listen{"127.0.0.1", 8080};
   std::string data_dir = "greekwire-data";  // accounts and API keys (SQLite), the audit log
+  // The dashboard's built assets (web/dist), served at "/" and below. Empty, or a directory
+  // without index.html: "/" answers a short page saying how to build it.
+  std::string web_root;
   int threads = 1;
   sim::VenueConfig venue;
   std::optional<net::TlsServerConfig> tls;
@@ -109,6 +113,8 @@ class Gateway : public ws::WebSocketHandler {
   const std::optional<ApiCredentials>& created_demo() const { return created_demo_; }
   bool reload_tls(std::string* error) { return server_->reload_tls(error); }
   const GatewayMetrics& metrics() const { return metrics_; }
+  // The web root's real path when the dashboard is served, empty otherwise.
+  std::string dashboard_root() const;
   // The venue: a mirror's feed (relay, replay) pushes its inputs here (Venue::feed).
   sim::Venue& venue() { return *venue_; }
   // Before start(): lines appended to /metrics (Prometheus text format), e.g. the relay's.
@@ -235,6 +241,7 @@ class Gateway : public ws::WebSocketHandler {
   void arm_heartbeat(Session& session);
 
   void wait_for_market_open();
+  void route_dashboard();
   std::size_t thread_of(const net::EventLoop& loop) const;
   Session* find_session(std::size_t thread, std::uint64_t id) const;
 
@@ -245,6 +252,7 @@ class Gateway : public ws::WebSocketHandler {
   std::function<std::string()> extra_metrics_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<ws::Server> server_;
+  std::unique_ptr<http::StaticFiles> web_files_;  // the dashboard (null without a web root)
   std::vector<std::unique_ptr<IoThread>> io_;
   std::atomic<std::uint64_t> next_session_id_{1};
   std::unique_ptr<AccountStore> store_;

@@ -33,6 +33,8 @@ class Router {
         return result;
       }
       result.status = RouteStatus::method_not_allowed;
+      // Overlapping patterns ("/healthz" and "/*") may both allow a method: list it once.
+      if (lists_method(result.allow, route.method)) continue;
       if (!result.allow.empty()) result.allow += ", ";
       result.allow += route.method;
     }
@@ -45,6 +47,16 @@ class Router {
     std::string pattern;
     Handler handler;
   };
+
+  static bool lists_method(std::string_view allow, std::string_view method) {
+    while (!allow.empty()) {
+      const std::size_t comma = allow.find(", ");
+      if (allow.substr(0, comma) == method) return true;
+      if (comma == std::string_view::npos) return false;
+      allow.remove_prefix(comma + 2);
+    }
+    return false;
+  }
 
   static bool path_matches(std::string_view pattern, std::string_view path) {
     if (pattern.size() >= 2 && pattern.substr(pattern.size() - 2) == "/*") {

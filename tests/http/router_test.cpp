@@ -88,6 +88,17 @@ TEST(Router, MethodNotAllowedListsAllowedMethods) {
   EXPECT_EQ(router.match("PUT", "/api/v2/x").allow, "GET, POST");
 }
 
+TEST(Router, OverlappingRoutesListAMethodOnce) {
+  // A static-file wildcard behind exact routes: POST /healthz is refused with each method once.
+  TestRouter router;
+  router.add("GET", "/healthz", "health");
+  router.add("GET", "/*", "files");
+  router.add("HEAD", "/*", "files-head");
+  const auto match = router.match("POST", "/healthz");
+  EXPECT_EQ(match.status, RouteStatus::method_not_allowed);
+  EXPECT_EQ(match.allow, "GET, HEAD");
+}
+
 TEST(Router, FoundAfterAnEarlierMethodMismatch) {
   const TestRouter router = make_router();
   const auto match = router.match("HEAD", "/ws");  // the GET route comes first
