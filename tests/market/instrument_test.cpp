@@ -174,8 +174,8 @@ TEST(InstrumentUnits, ConversionMatchesThePlainFormula) {
                       0.125, 7.0, 1e-15, 3e-16}) {
     int d = 0;
     double scale = 1;
-    while (d < 15 && std::abs(unit * scale - std::round(unit * scale)) >
-                         1e-9 * std::max(1.0, unit * scale)) {
+    while (d < 15 &&
+           std::abs(unit * scale - std::round(unit * scale)) > 1e-9 * std::max(1.0, unit * scale)) {
       ++d;
       scale *= 10;
     }
