@@ -12,6 +12,11 @@
 // events per second (including the simulated participants' order, position and portfolio
 // events, which are not published), and the simulated-to-wall time ratio.
 //
+// --canonical [simulated-seconds]: instead of timing, writes the canonical text of every event
+// (sim::append_canonical) from the opening to the end of the warm-up minute plus the given
+// seconds to stdout, so that `| sha256sum` or `diff` shows whether a change to the simulator
+// altered what the market produces.
+//
 // --venue: the whole Venue, unthrottled, with one consumer thread draining its SPSC queue (pin
 // to two cores: the venue thread and the consumer each need one). Reported the same way, from
 // the consumer's side, plus the events dropped for a full queue (should be 0).
@@ -22,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -43,6 +49,19 @@ struct CountingSink final : sim::VenueSink {
     ++events;
     kinds += e.index();
     books += std::holds_alternative<sim::OwnedBookChange>(e);
+  }
+};
+
+// Writes each event's canonical text to stdout, a megabyte at a time.
+struct CanonicalSink final : sim::VenueSink {
+  std::string text;
+  void on_event(const sim::VenueEvent& e) override {
+    sim::append_canonical(e, text);
+    if (text.size() > (1u << 20)) flush();
+  }
+  void flush() {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    text.clear();
   }
 };
 
@@ -91,6 +110,15 @@ Sample run_core(double seconds) {
           static_cast<double>(sink.books - b0) / cpu,
           static_cast<double>(s.counters().engine_events - g0) / wall,
           0};
+}
+
+void write_canonical(double seconds) {
+  CanonicalSink sink;
+  sim::Simulator s(bench_config(), sink);
+  s.open();
+  const auto end = kStart + 60'000 + static_cast<market::TimestampMs>(seconds * 1000);
+  for (market::TimestampMs t = kStart; t < end; t += 100) s.run_until(t);
+  sink.flush();
 }
 
 Sample run_venue(double seconds) {
@@ -152,6 +180,10 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--canonical") == 0) {
+    write_canonical(argc > 2 ? std::atof(argv[2]) : 10);
+    return 0;
+  }
   bool venue = false;
   int arg = 1;
   if (argc > arg && std::strcmp(argv[arg], "--venue") == 0) {

@@ -89,6 +89,7 @@ std::uint32_t Book::find_or_create_level(Side s, Ticks price) {
   level.epoch = epoch_;
   ladder.keys.insert(ladder.keys.begin() + static_cast<std::ptrdiff_t>(pos), key);
   ladder.levels.insert(ladder.levels.begin() + static_cast<std::ptrdiff_t>(pos), l);
+  best_key_[index(s)] = ladder.keys.back();
   // A level emptied earlier in this message keeps its amount from before the message, so that
   // delete-then-recreate publishes as one `change` (or nothing).
   for (std::size_t t = touches_.size(); t-- > 0;) {
@@ -110,6 +111,7 @@ void Book::delete_level(Side s, std::uint32_t l) {
   assert(pos < ladder.keys.size() && ladder.levels[pos] == l);
   ladder.keys.erase(ladder.keys.begin() + static_cast<std::ptrdiff_t>(pos));
   ladder.levels.erase(ladder.levels.begin() + static_cast<std::ptrdiff_t>(pos));
+  best_key_[index(s)] = ladder.keys.empty() ? kNoKey : ladder.keys.back();
   touches_[levels_[l].touch].level = kNone;  // every path here touched the level first
   levels_[l].epoch = 0;
   levels_[l].head = free_level_;

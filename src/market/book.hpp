@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -76,9 +77,9 @@ class Book {
   void remove(Handle h);
 
   const Order& order(Handle h) const { return orders_[h]; }
-  bool empty(Side s) const { return side_[index(s)].keys.empty(); }
+  bool empty(Side s) const { return best_key_[index(s)] == kNoKey; }
   // Best price of a side; the side must not be empty.
-  Ticks best_price(Side s) const { return price_of(s, side_[index(s)].keys.back()); }
+  Ticks best_price(Side s) const { return price_of(s, best_key_[index(s)]); }
   // The oldest order at the best level of a side (kNone when the side is empty), and the one
   // queued behind an order at the same level (kNone at the end of the level).
   Handle front(Side s) const;
@@ -140,6 +141,8 @@ class Book {
     std::vector<std::uint32_t> levels;
   };
 
+  static constexpr Ticks kNoKey = std::numeric_limits<Ticks>::min();  // an empty side's best
+
   static std::size_t index(Side s) { return s == Side::buy ? 0 : 1; }
   static Ticks key_of(Side s, Ticks price) { return s == Side::buy ? price : -price; }
   static Ticks price_of(Side s, Ticks key) { return s == Side::buy ? key : -key; }
@@ -158,6 +161,10 @@ class Book {
   }
   void print(const Level& level) const;
 
+  // Each side's best key (keys.back()), kNoKey when empty: the noise traders and tickers ask a
+  // random book for its best prices, and this answers from the book's first cache line instead
+  // of two more (the ladder's vector and its data).
+  Ticks best_key_[2] = {kNoKey, kNoKey};
   BookFormat format_;
   std::vector<Order> orders_;
   Handle free_order_ = kNone;

@@ -100,10 +100,22 @@ namespace {
 
 constexpr int kMaxDecimals = 15;
 
-double pow10(int n) {
-  double p = 1;
-  for (int i = 0; i < n; ++i) p *= 10;
-  return p;
+// x ≥ 0 to a nearest whole number, inline: std::round is a libm call here, and tickers convert
+// prices on every instrument every second. Halves may go either way, which no caller minds.
+double nearest_whole(double x) {
+  if (!(x < 0x1p52)) return x;  // whole already (or not finite)
+  return static_cast<double>(static_cast<std::int64_t>(x + 0.5));
+}
+
+// decimals_of(unit), with 10^decimals in `scale` (a product of tens, exact up to 10^22).
+int decimal_scale(double unit, double& scale) {
+  scale = 1;
+  if (!(unit > 0) || !std::isfinite(unit)) return 0;
+  for (int d = 0; d < kMaxDecimals; ++d, scale *= 10) {
+    const double scaled = unit * scale;
+    if (std::abs(scaled - nearest_whole(scaled)) <= 1e-9 * std::max(1.0, scaled)) return d;
+  }
+  return kMaxDecimals;
 }
 
 // value / unit to the nearest integer, clamped to ±kMaxUnits (NaN gives 0).
@@ -130,21 +142,17 @@ std::optional<std::int64_t> exact_units(double value, double unit) {
 // units · unit as the double nearest the exact decimal product: 3 · 0.0001 is computed as
 // 3 / 10^4 (0.0003) rather than 3 · 0.0001 (0.00030000000000000003).
 double from_units(std::int64_t units, double unit) {
-  const int decimals = decimals_of(unit);
-  const double scale = pow10(decimals);
-  const double mantissa = std::round(unit * scale);
+  double scale = 1;
+  decimal_scale(unit, scale);
+  const double mantissa = nearest_whole(unit * scale);
   return static_cast<double>(units) * mantissa / scale;
 }
 
 }  // namespace
 
 int decimals_of(double unit) {
-  if (!(unit > 0) || !std::isfinite(unit)) return 0;
-  for (int d = 0; d < kMaxDecimals; ++d) {
-    const double scaled = unit * pow10(d);
-    if (std::abs(scaled - std::round(scaled)) <= 1e-9 * std::max(1.0, scaled)) return d;
-  }
-  return kMaxDecimals;
+  double scale = 1;
+  return decimal_scale(unit, scale);
 }
 
 Ticks Instrument::to_ticks(double price) const {

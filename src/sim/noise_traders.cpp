@@ -47,7 +47,7 @@ void NoiseTraders::set_weight(market::InstrumentId id, double weight) {
   kinds_[m->option ? 1 : 0].stale = true;
 }
 
-void NoiseTraders::refresh() {
+void NoiseTraders::recompute_cumulative() {
   for (Kind& k : kinds_) {
     if (!k.stale) continue;
     k.stale = false;

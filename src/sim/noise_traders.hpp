@@ -83,7 +83,12 @@ class NoiseTraders {
   void maybe_cancel(market::Engine& engine, market::TimestampMs now);
   market::AccountId pick_account(const Market& m);
   double arrival_rate(bool option) const;  // limit + market, per unit of weight
-  void refresh();                          // the cumulative weights, when stale
+  // The cumulative weights, when stale (inline: it runs twice per noise event, and they are
+  // almost never stale).
+  void refresh() {
+    if (kinds_[0].stale || kinds_[1].stale) recompute_cumulative();
+  }
+  void recompute_cumulative();
 
   // The active instruments of a kind (0 futures, 1 options) and their cumulative weights.
   struct Kind {

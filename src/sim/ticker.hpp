@@ -11,6 +11,8 @@
 //  - Greeks = pricing::deribit_greeks at mark_iv, underlying_price = the forward.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "market/book.hpp"
@@ -41,10 +43,28 @@ class TradeStats {
     Lots volume = 0;
     double usd = 0;
   };
+  // The sums of one window: the buckets [newest − kBuckets + 1, newest].
+  struct Window {
+    std::int64_t newest = std::numeric_limits<std::int64_t>::min();  // min: not computed
+    std::int64_t first_index = 0;  // the oldest bucket with trades (> newest: none)
+    Ticks first_price = 0;         // its first trade
+    double older_usd = 0;          // Σ usd of the buckets before the newest
+    TickerStats sums;              // without price_change
+  };
+
+  Window sum_window(std::int64_t newest) const;
+  void add_to_window(const Bucket& b, Ticks price, Lots amount);
+
   // A ring by bucket index, allocated at the first trade: most options trade rarely, and the
   // 13.8 KiB of a full day need not sit on every listed instrument.
   std::vector<Bucket> buckets_;
   Ticks last_ = 0;
+  // The window of the last stats() call. Every instrument's ticker asks each second, so the
+  // 288 buckets are summed once per bucket period, when the window moves; a trade in the
+  // window's newest bucket (the usual case: trades happen now) is added to the sums, any other
+  // trade drops them. volume_usd is always (Σ older buckets) + newest bucket, so that the sums
+  // kept up to date and the sums computed afresh are the same doubles.
+  mutable Window window_;
 };
 
 struct TickerInputs {

@@ -183,6 +183,15 @@ TEST(Book, RandomizedAgainstModel) {
         if (gone) live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
       }
     }
+    // The cached best prices follow every insertion and deletion of a level.
+    for (int s = 0; s < 2; ++s) {
+      const Side side = s == 0 ? Side::buy : Side::sell;
+      ASSERT_EQ(b.empty(side), model[s].empty());
+      if (!model[s].empty()) {
+        ASSERT_EQ(b.best_price(side), s == 0 ? model[s].rbegin()->first : model[s].begin()->first);
+        ASSERT_EQ(b.best_price(side), b.level(side, 0).price);
+      }
+    }
     const BookDelta* d = b.publish(change + 1);
     if (d == nullptr) {
       ASSERT_EQ(replay[0], model[0]);

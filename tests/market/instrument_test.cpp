@@ -167,6 +167,31 @@ TEST(InstrumentUnits, BackToTheNearestDouble) {
   for (Lots l = 0; l < 20000; ++l) ASSERT_EQ(opt.to_lots(opt.to_amount(l)), l);
 }
 
+// to_price and to_amount avoid libm (tickers convert prices of every instrument every second):
+// they must give the doubles of the plain formula, units × round(unit × 10^d) / 10^d.
+TEST(InstrumentUnits, ConversionMatchesThePlainFormula) {
+  for (double unit : {0.0001, 0.0005, 0.5, 0.05, 0.25, 0.1, 1.0, 10.0, 2.5, 1e-8, 0.001, 0.01,
+                      0.125, 7.0, 1e-15, 3e-16}) {
+    int d = 0;
+    double scale = 1;
+    while (d < 15 &&
+           std::abs(unit * scale - std::round(unit * scale)) > 1e-9 * std::max(1.0, unit * scale)) {
+      ++d;
+      scale *= 10;
+    }
+    EXPECT_EQ(decimals_of(unit), d) << unit;
+    Instrument i = parsed("BTC-27DEC26-100000-C");
+    i.price_unit = unit;
+    i.amount_unit = unit;
+    const double mantissa = std::round(unit * scale);
+    for (std::int64_t n : {std::int64_t{0}, std::int64_t{1}, std::int64_t{3}, std::int64_t{-7},
+                           std::int64_t{1234}, std::int64_t{200001}, kMaxUnits - 1}) {
+      ASSERT_EQ(i.to_price(n), static_cast<double>(n) * mantissa / scale) << unit << " " << n;
+      ASSERT_EQ(i.to_amount(n), static_cast<double>(n) * mantissa / scale) << unit << " " << n;
+    }
+  }
+}
+
 TEST(InstrumentUnits, ExactConversionRejectsOffGridInput) {
   const Instrument opt = parsed("BTC-27DEC26-100000-C");
   EXPECT_EQ(opt.exact_ticks(0.0005), 5);

@@ -351,6 +351,44 @@ TEST(TradeStats, MatchesABruteForceWindow) {
   }
 }
 
+// stats() keeps the window's sums from one call to the next and adds the trades of its newest
+// bucket to them: asked every second (as tickers do), it answers exactly what a TradeStats asked
+// for the first time does, volume_usd to the bit included.
+TEST(TradeStats, KeptUpSumsEqualFreshOnes) {
+  struct Fill {
+    TimestampMs at;
+    Ticks price;
+    Lots amount;
+    double usd;
+  };
+  Rng rng(17);
+  TradeStats kept;
+  std::vector<Fill> fills;
+  TimestampMs t = kT0 + 5'000;
+  for (int second = 1; second <= 30'000; ++second) {
+    t += 1'000;
+    // Bursts and lulls: most seconds without trades, some with several.
+    const int trades = rng.uniform() < 0.6 ? 0 : 1 + static_cast<int>(rng.uniform() * 4);
+    for (int k = 0; k < trades; ++k) {
+      const Fill f{t, 900 + static_cast<Ticks>(rng.uniform() * 200),
+                   1 + static_cast<Lots>(rng.uniform() * 20), 0.1 + rng.uniform() * 1e4};
+      kept.on_trade(f.at, f.price, f.amount, f.usd);
+      fills.push_back(f);
+    }
+    const TickerStats a = kept.stats(t);
+    if (second % 599 != 0) continue;
+    TradeStats fresh;
+    for (const Fill& f : fills) fresh.on_trade(f.at, f.price, f.amount, f.usd);
+    const TickerStats b = fresh.stats(t);
+    ASSERT_GT(a.volume, 0);
+    ASSERT_EQ(a.volume, b.volume) << second;
+    ASSERT_EQ(a.high, b.high) << second;
+    ASSERT_EQ(a.low, b.low) << second;
+    ASSERT_EQ(a.volume_usd, b.volume_usd) << second;
+    ASSERT_EQ(a.price_change, b.price_change) << second;
+  }
+}
+
 // ---- The venue's query commands ------------------------------------------------------------
 
 template <class T>
