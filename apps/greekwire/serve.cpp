@@ -235,6 +235,11 @@ int run_serve(const ServeSettings& settings) {
   std::printf("  HTTP API   %s://%s/api/v2/public/<method>\n", http, host.c_str());
   std::printf("  health     %s://%s/healthz   metrics %s://%s/metrics\n", http, host.c_str(), http,
               host.c_str());
+  if (const std::string root = gateway.dashboard_root(); !root.empty()) {
+    std::printf("  dashboard  %s://%s/   (web root %s)\n", http, host.c_str(), root.c_str());
+  } else {
+    std::printf("  dashboard  not built (make build builds web/dist)\n");
+  }
   if (relay) {
     const feed::RelayStats stats = relay->stats();
     std::printf("  market     relayed from %s (%llu instruments, %llu channels)\n",
@@ -242,11 +247,6 @@ int run_serve(const ServeSettings& settings) {
                 static_cast<unsigned long long>(stats.channels));
   } else {
     print_market(settings, replay.get());
-  }
-  if (const std::string root = gateway.dashboard_root(); !root.empty()) {
-    std::printf("  dashboard  %s://%s/   (web root %s)\n", http, host.c_str(), root.c_str());
-  } else {
-    std::printf("  dashboard  not built (make build builds web/dist)\n");
   }
   std::printf("  data       %s (accounts and API keys: greekwire keys --data-dir %s)\n",
               options.data_dir.c_str(), options.data_dir.c_str());
