@@ -123,8 +123,10 @@ void Publisher::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+// volsurface.* too: the surface comes every 10 s, so a new subscriber gets the last one at once.
 bool Publisher::starts_with_snapshot(const ChannelSpec& spec) {
-  return spec.kind == ChannelKind::book || spec.kind == ChannelKind::book_grouped;
+  return spec.kind == ChannelKind::book || spec.kind == ChannelKind::book_grouped ||
+         spec.kind == ChannelKind::volsurface;
 }
 
 void Publisher::subscribe(std::size_t thread, std::uint64_t session, const ChannelSpec& spec,
@@ -203,6 +205,10 @@ void Publisher::handle(Request& request) {
   ++state.total;
   if (!starts_with_snapshot(state.spec)) return;
   PendingSnapshot target{request.thread, request.session, request.channel, request.snapshot};
+  if (state.spec.kind == ChannelKind::volsurface) {
+    send_last_surface(target, *state.spec.currency);
+    return;
+  }
   // Conflated book channels take snapshots at window boundaries (see the header).
   if (is_book(state.spec) && state.spec.interval != Interval::raw) {
     pending_snapshots_.push_back(std::move(target));
@@ -389,15 +395,36 @@ void Publisher::on_trade(const market::Trade& trade) {
 
 void Publisher::on_surface(const sim::SurfaceSnapshot& surface) {
   const std::string prefix = "volsurface." + std::string(market::to_string(surface.currency)) + ".";
-  std::optional<SurfaceView> view;  // computed once, for all intervals
+  LastSurface& last = last_surfaces_[surface.currency == market::Currency::BTC ? 0 : 1];
+  last.surface = surface;
+  last.view.reset();
   for (Interval interval : {Interval::raw, Interval::ms100, Interval::agg2}) {
     name_scratch_ = prefix + std::string(to_string(interval));
     const Channel* state = find(name_scratch_);
     if (state == nullptr) continue;
-    if (!view) view = make_surface_view(surface);
+    if (!last.view) last.view = make_surface_view(surface);  // once, for all intervals
     broadcast(*state,
-              make(name_scratch_, *state, [&](auto& w) { write_surface(w, surface, *view); }));
+              make(name_scratch_, *state, [&](auto& w) { write_surface(w, surface, *last.view); }));
   }
+  std::vector<PendingSnapshot> waiting;
+  waiting.swap(last.awaiting);
+  for (const PendingSnapshot& target : waiting) send_last_surface(target, surface.currency);
+}
+
+// A new volsurface subscriber gets the last surface now (and joins the broadcasts with it), or
+// the next one when there is none yet.
+void Publisher::send_last_surface(const PendingSnapshot& target, market::Currency currency) {
+  LastSurface& last = last_surfaces_[currency == market::Currency::BTC ? 0 : 1];
+  const Channel* state = find(target.channel);
+  if (state == nullptr) return;  // unsubscribed meanwhile
+  if (!last.surface) {
+    last.awaiting.push_back(target);
+    return;
+  }
+  if (!last.view) last.view = make_surface_view(*last.surface);
+  deliver(target.thread, target.session, make(target.channel, *state, [&](auto& w) {
+            write_surface(w, *last.surface, *last.view);
+          }));
 }
 
 // markprice.options.{index}: every option's mark and IV, once a second (the tickers' cadence).

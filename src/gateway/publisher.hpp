@@ -35,6 +35,7 @@
 
 #include "gateway/channels.hpp"
 #include "gateway/directory.hpp"
+#include "gateway/encode.hpp"
 #include "sim/venue.hpp"
 #include "ws/prepared.hpp"
 
@@ -180,6 +181,7 @@ class Publisher {
   void flush_book_window(Replica& replica);
   void send_snapshot(const PendingSnapshot& target);
   void restart_book(Replica& replica, sim::BookRestart restart);
+  void send_last_surface(const PendingSnapshot& target, market::Currency currency);
   void serve_awaiting(Replica& replica);
   void post_outbox();
 
@@ -217,7 +219,15 @@ class Publisher {
 
   // Publisher thread only.
   std::unordered_map<std::string, Channel, StringHash, std::equal_to<>> channels_;
-  std::vector<Replica> replicas_;                   // by instrument id
+  std::vector<Replica> replicas_;  // by instrument id
+  // The last surface of each currency (BTC, ETH) for new volsurface subscribers, and those
+  // who subscribed before there was one.
+  struct LastSurface {
+    std::optional<sim::SurfaceSnapshot> surface;
+    std::optional<SurfaceView> view;
+    std::vector<PendingSnapshot> awaiting;
+  };
+  std::array<LastSurface, 2> last_surfaces_;
   std::vector<PendingSnapshot> pending_snapshots_;  // conflated book channels, at the next flush
   std::vector<std::vector<Delivery>> outbox_;       // per I/O thread, posted once per pass
   std::string json_scratch_, msgpack_scratch_, protobuf_scratch_, name_scratch_;

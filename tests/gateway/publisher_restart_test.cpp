@@ -155,3 +155,51 @@ TEST_F(PublisherRestartTest, ConflatedSubscribersGetTheResyncSnapshotInsteadOfTh
 
 }  // namespace
 }  // namespace gw::gateway
+
+namespace gw::gateway {
+namespace {
+
+TEST_F(PublisherRestartTest, VolsurfaceSubscribersGetTheLastSurfaceAtOnce) {
+  subscribe(9, "volsurface.BTC.100ms");
+  std::this_thread::sleep_for(150ms);
+  EXPECT_TRUE(wait_for(0).empty());  // none yet: the first one will be theirs
+
+  sim::SurfaceSnapshot surface;
+  surface.timestamp = 42;
+  surface.currency = market::Currency::BTC;
+  surface.index_price = 65000;
+  surface.params = {-0.3, 1.2, 0.4};
+  surface.expiries.push_back({1'800'000'000'000, 0.1, 65100, 0.0036, 0.19});
+  push(surface);
+  // Only what is addressed: a broadcast before a session's first message reaches nobody.
+  auto addressed = [this](std::size_t count) {
+    std::vector<Sent> out;
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    do {
+      out.clear();
+      for (const Sent& s : wait_for(0)) {
+        if (s.session != 0) out.push_back(s);
+      }
+      if (out.size() >= count) break;
+      std::this_thread::sleep_for(5ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return out;
+  };
+  auto got = addressed(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].session, 9u);  // addressed: it joins the broadcasts with it
+  EXPECT_TRUE(has(got[0].text, R"("timestamp":42)")) << got[0].text;
+
+  subscribe(10, "volsurface.BTC.100ms");
+  got = addressed(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].session, 10u);
+  EXPECT_TRUE(has(got[1].text, R"("timestamp":42)")) << got[1].text;
+
+  subscribe(11, "volsurface.ETH.100ms");  // another currency's: still waiting
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(addressed(3).size(), 2u);
+}
+
+}  // namespace
+}  // namespace gw::gateway

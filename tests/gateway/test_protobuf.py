@@ -523,18 +523,19 @@ async def session_methods(a, b, client_id, secret, subject_id):
 
 def assert_twins(json_log, proto_log, snapshots=True):
     """Every protobuf notification equals one the JSON connection got on the same channel, but
-    each book channel's first (the protobuf subscriber's own snapshot); returns the channels
-    with a twin."""
+    each book and volsurface channel's first (the protobuf subscriber's own snapshot, or the
+    last surface as of its subscription); returns the channels with a twin."""
     seen = {}
     for n in json_log:
         seen.setdefault(n["params"]["channel"], set()).add(text(n))
     first, twinned = set(), set()
     for n in proto_log:
         channel = n["params"]["channel"]
-        if snapshots and channel.startswith("book.") and channel not in first:
+        starts_with_snapshot = channel.startswith("book.") or channel.startswith("volsurface.")
+        if snapshots and starts_with_snapshot and channel not in first:
             first.add(channel)
             data = n["params"]["data"]
-            if "type" in data:  # book.{instrument}.{interval}; the grouped view has no type
+            if "type" in data and channel.startswith("book."):  # the grouped view has no type
                 assert data["type"] == "snapshot", n
                 for level in data["bids"] + data["asks"]:
                     assert level[0] == "new" and len(level) == 3, level
