@@ -4,7 +4,8 @@
 - call: results print the same JSON as over the JSON subprotocol, member for member, integers
   as integers and reals as reals (less null members, [] and {}, which protobuf does not carry);
   a private method with --auth; the server's errors exit 1 with the code and its meaning;
-- tail --encoding protobuf: notifications as JSON lines (a book's first is its snapshot), and
+- tail --encoding protobuf: notifications of every channel as JSON lines (a book's first is its
+  snapshot), and
   tail --book: the top of book with every checksum verified, none mismatched;
 - bench fanout --encoding protobuf: every connection subscribed, deliveries stamped (usIn read
   from the end of each protobuf message), each book's snapshot counted.
@@ -88,12 +89,12 @@ def call_private_and_errors(server):
 def tail_lines(server):
     channels = ["ticker.BTC-PERPETUAL.100ms", "book.BTC-PERPETUAL.100ms",
                 "deribit_price_index.btc_usd"]
-    rc, out, err = greekwire("tail", server.ws, *channels, "--count", 12, "--encoding", "protobuf")
+    rc, out, err = greekwire("tail", server.ws, *channels, "--duration", 3,
+                             "--encoding", "protobuf")
     assert rc == 0, (rc, err)
     lines = [json.loads(line) for line in out.splitlines()]
-    assert len(lines) == 12, out
     assert all(set(line) == {"channel", "data"} for line in lines), lines
-    assert {line["channel"] for line in lines} <= set(channels), lines
+    assert {line["channel"] for line in lines} == set(channels), lines  # tickers: every second
     books = [line["data"] for line in lines if line["channel"].startswith("book.")]
     assert books and books[0]["type"] == "snapshot", books
     assert all(isinstance(b["change_id"], int) and isinstance(b["timestamp"], int)
@@ -113,7 +114,7 @@ def tail_books(server):
         if top["best_bid"] and top["best_ask"]:
             assert top["best_bid"][0] < top["best_ask"][0], top
     stats = json.loads(err.strip().splitlines()[-1])
-    assert stats["book_updates"] == 20 and stats.get("decode_errors", 0) == 0, stats
+    assert stats["book_updates"] >= 20 and stats.get("decode_errors", 0) == 0, stats
     assert stats["checksums_verified"] > 0 and stats["checksum_mismatches"] == 0, stats
     assert stats["resyncs"] == 0, stats
 
