@@ -92,7 +92,7 @@ class ProtobufDecoder final : public Decoder {
   }
 
  private:
-  // The members of an Envelope the dispatch needs (the frame is valid: validate() passed).
+  // What the dispatch needs of an Envelope and its Params (each field checked as it was read).
   struct Params {
     std::optional<std::string_view> channel, type;
     std::optional<pb::WireField> data;
