@@ -6,8 +6,8 @@
 // Latency: greekwire stamps every notification with `usIn` (params.usIn, the wall-clock
 // microsecond at which the gateway took the venue event, docs/PROTOCOL.md); the client subtracts
 // it from its own clock at receipt (same machine, same clock). A message is not parsed: the
-// stamp is the last member, read backwards from the end. Without it (another server) the
-// event's `timestamp` (milliseconds) is used instead.
+// stamp is the last member (in protobuf the last field of the last field), read backwards from
+// the end. Without it (another server) the event's `timestamp` (milliseconds) is used instead.
 //
 // Phases: connect (at most --connect-batch handshakes in flight per thread), subscribe each
 // connection to every channel (requests of at most 500 channels), wait until all are
@@ -39,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/protobuf_reader.hpp"
 #include "commands.hpp"
 #include "net/event_loop.hpp"
 #include "ws/client.hpp"
@@ -137,14 +138,42 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-// The start of every notification, in each encoding (the members' order is fixed).
+// The subprotocols this benchmark reads.
+enum class Wire : std::uint8_t { json, msgpack, protobuf };
+
+std::optional<Wire> wire_of(std::string_view encoding) {
+  if (encoding == "json") return Wire::json;
+  if (encoding == "msgpack") return Wire::msgpack;
+  if (encoding == "protobuf") return Wire::protobuf;
+  return std::nullopt;
+}
+
+// The start of every notification, in each encoding (the members' order is fixed). protobuf:
+// Envelope.jsonrpc (field 1) "2.0", then Envelope.method (4) "subscription".
 constexpr std::string_view kJsonNotification = R"({"jsonrpc":"2.0","method":"subscription")";
 constexpr std::string_view kMsgpackNotification =
     "\x83\xa7jsonrpc\xa3"
     "2.0\xa6method\xacsubscription";
+constexpr std::string_view kProtobufNotification =
+    "\x0a\x03"
+    "2.0"
+    "\x22\x0c"
+    "subscription";
 
-bool is_notification(std::string_view message, bool msgpack) {
-  return message.starts_with(msgpack ? kMsgpackNotification : kJsonNotification);
+std::string_view notification_start(Wire wire) {
+  switch (wire) {
+    case Wire::json:
+      return kJsonNotification;
+    case Wire::msgpack:
+      return kMsgpackNotification;
+    case Wire::protobuf:
+      return kProtobufNotification;
+  }
+  return kJsonNotification;
+}
+
+bool is_notification(std::string_view message, Wire wire) {
+  return message.starts_with(notification_start(wire));
 }
 
 // greekwire's stamp: JSON `...,"usIn":1767225600123456}}`; MessagePack `... a4 "usIn" cf/d3
@@ -175,6 +204,42 @@ std::int64_t stamp_msgpack(std::string_view m) {
   return static_cast<std::int64_t>(value);
 }
 
+// protobuf: Params.usIn (field 17, varint: the tag is 88 01) is the last field of Params, the
+// Envelope's last field, so the message ends with the tag and a varint. Where that tag is, or
+// npos. Going back from the end: the varint's last byte has its high bit clear, the bytes
+// before it set; the tag's second byte (01) is the first one going back that is clear again.
+std::size_t protobuf_stamp_at(std::string_view m) {
+  const auto byte = [&m](std::size_t i) { return static_cast<unsigned char>(m[i]); };
+  if (m.empty() || (byte(m.size() - 1) & 0x80) != 0) return std::string_view::npos;
+  std::size_t first = m.size() - 1;  // the varint's first byte, once found
+  while (first > 0 && (byte(first - 1) & 0x80) != 0 && m.size() - first < 10) --first;
+  if (first < 2 || byte(first - 2) != 0x88 || byte(first - 1) != 0x01) {
+    return std::string_view::npos;
+  }
+  return first - 2;
+}
+
+std::int64_t stamp_protobuf(std::string_view m) {
+  const std::size_t at = protobuf_stamp_at(m);
+  if (at == std::string_view::npos) return 0;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(m.data()) + at + 2;
+  std::uint64_t value = 0;
+  client::protobuf::WireReader::read_varint(p, p + (m.size() - at - 2), value);
+  return static_cast<std::int64_t>(value);
+}
+
+std::int64_t stamp_of(std::string_view m, Wire wire) {
+  switch (wire) {
+    case Wire::json:
+      return stamp_json(m);
+    case Wire::msgpack:
+      return stamp_msgpack(m);
+    case Wire::protobuf:
+      return stamp_protobuf(m);
+  }
+  return 0;
+}
+
 // Another server: the event's own `timestamp` (milliseconds), the first one in the message.
 std::int64_t timestamp_json_us(std::string_view m) {
   constexpr std::string_view kKey = R"("timestamp":)";
@@ -192,7 +257,7 @@ bool contains(std::string_view haystack, std::string_view needle) {
 
 // A book snapshot: `data` starts with its type, right after the channel name (fixed layout:
 // JSON `,"params":{"channel":"NAME","data":{"type":"snapshot"`, MessagePack the same members).
-bool is_snapshot(std::string_view m, bool msgpack) {
+bool is_snapshot_text_or_msgpack(std::string_view m, bool msgpack) {
   const std::size_t start = (msgpack ? kMsgpackNotification : kJsonNotification).size();
   const std::string_view before = msgpack ? "\xa6params\x83\xa7"
                                             "channel"
@@ -224,6 +289,40 @@ bool is_snapshot(std::string_view m, bool msgpack) {
   if (!m.substr(name_end).starts_with(after) || i >= m.size()) return false;
   i += static_cast<unsigned char>(m[i]) == 0xde ? 3 : 1;
   return m.substr(std::min(i, m.size())).starts_with("\xa4type\xa8snapshot");
+}
+
+// protobuf: Envelope.params (field 5), its channel (1), then the `book` member of Params.data
+// (3), whose first field is BookChange.type (1) "snapshot".
+bool is_snapshot_protobuf(std::string_view m) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(m.data()) + kProtobufNotification.size();
+  const auto* const end = reinterpret_cast<const std::uint8_t*>(m.data()) + m.size();
+  std::uint64_t length = 0;
+  auto field = [&](std::uint8_t tag) {  // a length-delimited field's tag, then its length
+    return p != end && *p++ == tag && client::protobuf::WireReader::read_varint(p, end, length);
+  };
+  if (!field(0x2a) || !field(0x0a) || length > static_cast<std::size_t>(end - p)) return false;
+  p += length;  // the channel's name
+  constexpr std::string_view kType =
+      "\x0a\x08"
+      "snapshot";
+  return field(0x1a) && static_cast<std::size_t>(end - p) >= kType.size() &&
+         std::string_view(reinterpret_cast<const char*>(p), kType.size()) == kType;
+}
+
+bool is_snapshot(std::string_view m, Wire wire) {
+  return wire == Wire::protobuf ? is_snapshot_protobuf(m)
+                                : is_snapshot_text_or_msgpack(m, wire == Wire::msgpack);
+}
+
+// A snapshot sent again after drops says so, as its last member: JSON "resync":true,
+// MessagePack the same; protobuf BookChange.resync (field 9: 48 01), right before the stamp.
+bool is_resync(std::string_view m, Wire wire) {
+  if (wire == Wire::protobuf) {
+    const std::size_t at = protobuf_stamp_at(m);
+    return at != std::string_view::npos && at >= 2 && m.substr(at - 2, 2) == "\x48\x01";
+  }
+  return contains(m.substr(m.size() - std::min<std::size_t>(m.size(), 48)),
+                  wire == Wire::msgpack ? "\xa6resync\xc3" : R"("resync":true)");
 }
 
 // ---- the server's side: HTTP probes, /proc ------------------------------------------------------
@@ -496,7 +595,7 @@ std::string base64(std::string_view bytes) {
 struct FanoutPlan {
   ws::Url url;
   ws::ClientOptions options;
-  bool msgpack = false;
+  Wire wire = Wire::json;
   std::vector<std::string> requests;  // public/subscribe, ids 1..n
   std::size_t channels = 0;
 };
@@ -574,7 +673,7 @@ class FanoutWorker : public ws::WebSocketHandler {
   void on_message(ws::WebSocket& socket, ws::MessageType,
                   std::span<std::uint8_t> payload) override {
     const std::string_view message = as_text(payload);
-    if (is_notification(message, plan_.msgpack)) {
+    if (is_notification(message, plan_.wire)) {
       on_notification(message);
     } else {
       on_response(*static_cast<Connection*>(socket.user_data), message);
@@ -626,20 +725,18 @@ class FanoutWorker : public ws::WebSocketHandler {
 
   // The hot path: classify, stamp, count. No allocation, no parsing.
   void on_notification(std::string_view message) {
-    if (is_snapshot(message, plan_.msgpack)) {
+    if (is_snapshot(message, plan_.wire)) {
       WorkerCounters::add(counters.snapshots);
-      if (contains(message.substr(message.size() - std::min<std::size_t>(message.size(), 48)),
-                   plan_.msgpack ? "\xa6resync\xc3" : R"("resync":true)"))
-        WorkerCounters::add(counters.resync_snapshots);
+      if (is_resync(message, plan_.wire)) WorkerCounters::add(counters.resync_snapshots);
     }
     if (!measuring_.load(std::memory_order_relaxed)) return;
     const std::int64_t now = wall_us();
     WorkerCounters::add(counters.deliveries);
     WorkerCounters::add(counters.bytes, message.size());
-    std::int64_t stamp = plan_.msgpack ? stamp_msgpack(message) : stamp_json(message);
+    std::int64_t stamp = stamp_of(message, plan_.wire);
     if (stamp == 0) {
       WorkerCounters::add(counters.unstamped);
-      if (!plan_.msgpack) stamp = timestamp_json_us(message);
+      if (plan_.wire == Wire::json) stamp = timestamp_json_us(message);
     }
     if (stamp != 0) latency.record(now - stamp);
   }
@@ -648,8 +745,7 @@ class FanoutWorker : public ws::WebSocketHandler {
   void on_response(Connection& state, std::string_view message) {
     if (state.pending == 0) return;
     --state.pending;
-    const std::optional<std::size_t> accepted =
-        plan_.msgpack ? result_size_msgpack(message) : result_size_json(message);
+    const std::optional<std::size_t> accepted = result_size(message);
     if (accepted) {
       state.channels += *accepted;
     } else {
@@ -666,6 +762,18 @@ class FanoutWorker : public ws::WebSocketHandler {
 
   void note(std::string text) {
     if (notes.size() < 5) notes.push_back(std::move(text));
+  }
+
+  std::optional<std::size_t> result_size(std::string_view message) {
+    switch (plan_.wire) {
+      case Wire::json:
+        return result_size_json(message);
+      case Wire::msgpack:
+        return result_size_msgpack(message);
+      case Wire::protobuf:
+        return result_size_protobuf(message);
+    }
+    return std::nullopt;
   }
 
   std::optional<std::size_t> result_size_json(std::string_view message) {
@@ -689,6 +797,27 @@ class FanoutWorker : public ws::WebSocketHandler {
       return std::size_t{byte(h + 1)} << 24 | byte(h + 2) << 16 | byte(h + 3) << 8 | byte(h + 4);
     }
     return std::nullopt;
+  }
+
+  // Envelope.public_subscribe (a ChannelList): how many `channels` it holds.
+  static std::optional<std::size_t> result_size_protobuf(std::string_view message) {
+    namespace schema = codec::protobuf;
+    const schema::Schema& s = schema::greekwire_schema();
+    static const schema::Field* const result =
+        s.find_member(s.root_message(), "result", "public_subscribe");
+    static const schema::Field* const channels = s.find_key(s.message_of(*result), "channels");
+    client::protobuf::WireReader reader(
+        {reinterpret_cast<const std::uint8_t*>(message.data()), message.size()});
+    client::protobuf::WireField f;
+    std::optional<std::size_t> count;
+    while (reader.next(f)) {
+      if (f.number != result->number || f.wire != client::protobuf::WireType::length) continue;
+      count = 0;
+      client::protobuf::WireReader list(f.bytes);
+      client::protobuf::WireField channel;
+      while (list.next(channel)) *count += channel.number == channels->number;
+    }
+    return reader.failed() ? std::nullopt : count;
   }
 
   const FanoutPlan& plan_;
@@ -839,10 +968,10 @@ bool build_plan(const FanoutConfig& config, FanoutPlan& plan, Report& report) {
     return false;
   }
   plan.url = *url;
-  plan.msgpack = config.encoding == "msgpack";
+  plan.wire = *wire_of(config.encoding);
   plan.options.socket.idle_timeout_s = 0;
   plan.options.socket.handshake_timeout_s = 60;  // thousands of handshakes queue at the server
-  if (plan.msgpack) plan.options.handshake.subprotocols = {"msgpack"};
+  if (plan.wire != Wire::json) plan.options.handshake.subprotocols = {config.encoding};
   if (!config.auth.empty()) {
     plan.options.handshake.headers.emplace_back("Authorization", "Basic " + base64(config.auth));
   }
@@ -871,8 +1000,8 @@ int run_fanout(const FanoutConfig& config) {
     std::fprintf(stderr, "greekwire bench fanout: %s\n", error.c_str());
     return 2;
   }
-  if (config.encoding != "json" && config.encoding != "msgpack") {
-    std::fprintf(stderr, "greekwire bench fanout: --encoding is json or msgpack\n");
+  if (!wire_of(config.encoding)) {
+    std::fprintf(stderr, "greekwire bench fanout: --encoding is json, msgpack or protobuf\n");
     return 2;
   }
   ignore_broken_pipes();
@@ -985,9 +1114,9 @@ void add_bench_fanout(CLI::App& bench, CommandRunner& runner) {
   fanout->add_option("--threads", config->threads, "client event loops")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  fanout->add_option("--encoding", config->encoding, "json or msgpack (the subprotocol)")
+  fanout->add_option("--encoding", config->encoding, "json, msgpack or protobuf (the subprotocol)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"json", "msgpack"}));
+      ->check(CLI::IsMember({"json", "msgpack", "protobuf"}));
   fanout->add_option("--auth", config->auth,
                      "client_id:client_secret (raw channels need it; `greekwire keys add`)");
   fanout->add_option("--server-pid", config->server_pid,

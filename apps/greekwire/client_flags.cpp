@@ -20,7 +20,8 @@ void add_client_flags(CLI::App& command, ClientFlags& flags) {
   command.add_option("--auth", flags.auth,
                      "authenticate with this API key, CLIENT_ID:CLIENT_SECRET (public/auth, "
                      "client_signature: the secret is not sent)");
-  command.add_option("--encoding", flags.encoding, "what the server sends: json or msgpack")
+  command
+      .add_option("--encoding", flags.encoding, "what the server sends: json, msgpack or protobuf")
       ->capture_default_str()
       ->check(CLI::IsMember({"json", "msgpack", "protobuf"}));
   command.add_option("--header", flags.headers,

@@ -76,7 +76,8 @@ enum class ApplyResult : std::uint8_t {
                       // snapshot): a message was lost
   checksum_mismatch,  // the book after the message does not match the message's checksum
   inconsistent,       // a level action that does not fit the book (delete of a missing level,
-                      // change of a missing one, new for an existing one)
+                      // change of a missing one, new for an existing one), or a snapshot
+                      // that lists a price twice
   ignored,            // a change while the book is broken: it waits for a snapshot
   wrong_instrument,   // the message is for another instrument
 };
@@ -144,7 +145,7 @@ class Book {
  private:
   bool apply_levels(std::vector<Level>& side, const std::vector<LevelChange>& changes,
                     bool descending);
-  void load_snapshot(const BookUpdate& update);
+  bool load_snapshot(const BookUpdate& update);
   ApplyResult verify(std::uint32_t expected);
 
   std::string instrument_;

@@ -120,7 +120,10 @@ ApplyResult Book::apply(const BookUpdate& update) {
   if (!instrument_.empty() && update.instrument_name != instrument_)
     return ApplyResult::wrong_instrument;
   if (update.snapshot) {
-    load_snapshot(update);
+    if (!load_snapshot(update)) {
+      state_ = State::broken;
+      return ApplyResult::inconsistent;
+    }
     state_ = State::live;
     ++updates_;
     if (update.checksum) {
@@ -146,8 +149,10 @@ ApplyResult Book::apply(const BookUpdate& update) {
   return update.checksum ? verify(*update.checksum) : ApplyResult::applied;
 }
 
-void Book::load_snapshot(const BookUpdate& update) {
-  // Snapshots list each side best first; storage is worst first.
+bool Book::load_snapshot(const BookUpdate& update) {
+  // Snapshots list each side best first; storage is worst first. A price listed twice would
+  // leave two levels at one price, which no later change could address: inconsistent, and the
+  // sides are emptied (a broken book shows nothing it cannot vouch for).
   auto load = [](std::vector<Level>& side, const std::vector<LevelChange>& levels, bool desc) {
     side.clear();
     for (const LevelChange& level : levels) {
@@ -157,12 +162,20 @@ void Book::load_snapshot(const BookUpdate& update) {
       return desc ? a.price > b.price : a.price < b.price;
     };
     std::sort(side.begin(), side.end(), worse);
+    const auto same_price = [](const Level& a, const Level& b) { return a.price == b.price; };
+    return std::adjacent_find(side.begin(), side.end(), same_price) == side.end();
   };
-  load(bids_, update.bids, false);
-  load(asks_, update.asks, true);
+  const bool bids_ok = load(bids_, update.bids, false);
+  const bool asks_ok = load(asks_, update.asks, true);
+  if (!bids_ok || !asks_ok) {
+    bids_.clear();
+    asks_.clear();
+    return false;
+  }
   change_id_ = update.change_id;
   timestamp_ = update.timestamp;
   unverified_checksum_.reset();
+  return true;
 }
 
 bool Book::apply_levels(std::vector<Level>& side, const std::vector<LevelChange>& changes,

@@ -128,11 +128,9 @@ std::unique_ptr<Decoder> make_decoder(greekwire::Encoding encoding, std::string*
     case greekwire::Encoding::msgpack:
       return std::make_unique<TreeDecoder>();
     case greekwire::Encoding::protobuf:
-      break;
+      return make_protobuf_decoder();
   }
-  if (error != nullptr) {
-    *error = "the protobuf encoding is not supported by this SDK yet (use json or msgpack)";
-  }
+  if (error != nullptr) *error = "an unknown encoding";
   return nullptr;
 }
 

@@ -1,8 +1,9 @@
 // The seam between the wire encoding and the connection: a Decoder turns one received frame
 // into calls on a MessageSink (a response, a notification, a heartbeat). The JSON and
 // MessagePack decoder is one class (text frames are JSON, binary frames MessagePack, since
-// both carry the same trees); a protobuf decoder plugs in here with its own schema when the
-// server speaks it (make_decoder() refuses Encoding::protobuf until then).
+// both carry the same trees); the protobuf decoder (protobuf_decoder.cpp) reads binary frames
+// as greekwire.v2.Envelope messages with the schema codec generates from
+// proto/greekwire.proto, and text frames as JSON.
 #pragma once
 
 #include <cstdint>
@@ -48,8 +49,10 @@ class Decoder {
                       std::string& error) = 0;
 };
 
-// nullptr with `error` for encodings this SDK cannot decode yet.
+// nullptr with `error` for encodings this SDK cannot decode.
 std::unique_ptr<Decoder> make_decoder(greekwire::Encoding encoding, std::string* error);
+// The protobuf decoder (what make_decoder gives for Encoding::protobuf).
+std::unique_ptr<Decoder> make_protobuf_decoder();
 
 // The WebSocket subprotocol to offer for an encoding ("" for json: Deribit's default).
 std::string_view subprotocol_of(greekwire::Encoding encoding);

@@ -170,6 +170,59 @@ struct MsgpackNode {
   }
 };
 
+// A Value tree read through the same interface (the protobuf decoder's data that is not a book
+// message of its own, read as a book the way the JSON path reads it).
+struct ValueNode {
+  const greekwire::Value* v;
+
+  NodeType type() const {
+    switch (v->type()) {
+      case greekwire::Value::Type::null:
+        return NodeType::null;
+      case greekwire::Value::Type::boolean:
+        return NodeType::boolean;
+      case greekwire::Value::Type::integer:
+        return NodeType::int64;
+      case greekwire::Value::Type::unsigned_integer:
+        return NodeType::uint64;
+      case greekwire::Value::Type::real:
+        return NodeType::real;
+      case greekwire::Value::Type::string:
+        return NodeType::string;
+      case greekwire::Value::Type::array:
+        return NodeType::array;
+      case greekwire::Value::Type::object:
+        return NodeType::object;
+    }
+    return NodeType::other;
+  }
+  bool get_bool() const { return v->as_bool(); }
+  std::int64_t get_int64() const { return v->as_int(); }
+  std::uint64_t get_uint64() const { return v->as_uint(); }
+  double get_real() const { return v->as_double(); }
+  std::string_view get_string() const { return v->as_string(); }
+
+  std::optional<ValueNode> find(std::string_view key) const {
+    const greekwire::Value* found = v->find(key);
+    if (found == nullptr) return std::nullopt;
+    return ValueNode{found};
+  }
+  template <class F>
+  void for_each_member(F&& f) const {
+    for (const auto& member : v->object())
+      f(std::string_view(member.key), ValueNode{&member.value});
+  }
+  template <class F>
+  void for_each_element(F&& f) const {
+    for (const auto& element : v->array()) f(ValueNode{&element});
+  }
+  std::size_t size() const { return v->size(); }
+  std::optional<ValueNode> at(std::size_t i) const {
+    if (!v->is_array() || i >= v->size()) return std::nullopt;
+    return ValueNode{&v->array()[i]};
+  }
+};
+
 // ---- reading scalars ----------------------------------------------------------------------
 
 template <class Node>

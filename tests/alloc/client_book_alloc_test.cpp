@@ -1,5 +1,6 @@
 // Proves the SDK's book path allocates nothing per message once warm: frames of book changes
-// are decoded (JSON with simdjson, MessagePack with msgpack-cxx) and applied to a Book exactly
+// are decoded (JSON with simdjson, MessagePack and protobuf with the SDK's readers) and applied
+// to a Book exactly
 // as the Connection does, with global operator new replaced by a counting one. (The socket
 // under it is covered by steady_state_alloc_test.)
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 
 #include "client/decoder.hpp"
 #include "client/pack_value.hpp"
+#include "codec/protobuf_writer.hpp"
 #include "counting_new.hpp"
 #include "greekwire/book.hpp"
 
@@ -75,9 +77,26 @@ std::vector<std::string> msgpack_stream(const std::vector<std::string>& json) {
   return frames;
 }
 
-void expect_no_allocations(const std::vector<std::string>& frames, bool binary) {
+// The same messages as the gateway writes them for the protobuf subprotocol.
+std::vector<std::string> protobuf_stream(const std::vector<std::string>& json) {
+  const auto& schema = codec::protobuf::greekwire_schema();
+  const auto* book =
+      schema.find_member(*schema.find_message("greekwire.v2.Params"), "data", "book");
+  std::vector<std::string> frames;
+  for (const std::string& text : json) {
+    std::string bytes;
+    codec::ProtobufWriter w(bytes);
+    w.choose(book);
+    test::pack(test::json(text), w);
+    frames.push_back(std::move(bytes));
+  }
+  return frames;
+}
+
+void expect_no_allocations(const std::vector<std::string>& frames, greekwire::Encoding encoding) {
+  const bool binary = encoding != greekwire::Encoding::json;
   std::string error;
-  auto decoder = make_decoder(greekwire::Encoding::json, &error);
+  auto decoder = make_decoder(encoding, &error);
   BookSink sink;
   auto feed = [&](std::size_t from, std::size_t to) {
     for (std::size_t i = from; i < to; ++i) {
@@ -97,11 +116,15 @@ void expect_no_allocations(const std::vector<std::string>& frames, bool binary) 
 }
 
 TEST(ClientBookAlloc, JsonBookMessagesAllocateNothingOnceWarm) {
-  expect_no_allocations(json_stream(10000), false);
+  expect_no_allocations(json_stream(10000), greekwire::Encoding::json);
 }
 
 TEST(ClientBookAlloc, MsgpackBookMessagesAllocateNothingOnceWarm) {
-  expect_no_allocations(msgpack_stream(json_stream(10000)), true);
+  expect_no_allocations(msgpack_stream(json_stream(10000)), greekwire::Encoding::msgpack);
+}
+
+TEST(ClientBookAlloc, ProtobufBookMessagesAllocateNothingOnceWarm) {
+  expect_no_allocations(protobuf_stream(json_stream(10000)), greekwire::Encoding::protobuf);
 }
 
 }  // namespace

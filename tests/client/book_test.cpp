@@ -198,6 +198,20 @@ TEST(Book, LevelActionsThatDoNotFitTheBookAreInconsistent) {
   }
 }
 
+TEST(Book, ASnapshotListingAPriceTwiceIsInconsistent) {
+  Book book("BTC-PERPETUAL");
+  book.apply(message(kSnapshotA));
+  EXPECT_EQ(book.apply(message(R"({"type":"snapshot","change_id":7,
+                                   "instrument_name":"BTC-PERPETUAL","bids":[],
+                                   "asks":[["new",65001.0,1.0],["new",65001.0,2.0]]})")),
+            ApplyResult::inconsistent);
+  EXPECT_EQ(book.state(), Book::State::broken);
+  EXPECT_TRUE(book.bids().empty() && book.asks().empty());
+  // A good snapshot repairs it.
+  EXPECT_EQ(book.apply(message(kSnapshotA)), ApplyResult::snapshot);
+  EXPECT_TRUE(book.live());
+}
+
 TEST(Book, MessagesOfAnotherInstrumentAreRefused) {
   Book book("ETH-PERPETUAL");
   EXPECT_EQ(book.apply(message(kSnapshotA)), ApplyResult::wrong_instrument);

@@ -1,6 +1,6 @@
 // Test helpers that turn JSON text into the frames a Deribit server sends: `json` parses it
-// (a typo in a test throws rather than sending nothing), `pack` writes a Value tree as
-// MessagePack, as greekwire does for the msgpack subprotocol.
+// (a typo in a test throws rather than sending nothing), `pack` writes a Value tree through a
+// codec Writer: MessagePack, as greekwire does for the msgpack subprotocol, or any other.
 #pragma once
 
 #include <stdexcept>
@@ -12,7 +12,8 @@
 
 namespace gw::client::test {
 
-inline void pack(const greekwire::Value& v, codec::MsgpackWriter& w) {
+template <class W>
+void pack(const greekwire::Value& v, W& w) {
   using T = greekwire::Value::Type;
   switch (v.type()) {
     case T::null:

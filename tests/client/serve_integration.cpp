@@ -5,7 +5,11 @@
 //  - the SDK's test hooks drop a change and corrupt a checksum: each is reported as a resync and
 //    the books are right afterwards;
 //  - the server is killed and restarted on the same port: the SDK reconnects, re-authenticates,
-//    resubscribes and reports every book's resync (no silent gap), and the books are right.
+//    resubscribes and reports every book's resync (no silent gap), and the books are right;
+//    all of it in JSON, MessagePack and protobuf;
+//  - a JSON and a protobuf client on the same account see the same notifications and results as
+//    Value trees, member for member, integers as integers and reals as reals (protobuf leaves
+//    out what it cannot carry: null members, [] and {}).
 //
 // Usage: client_serve_test PATH_TO_GREEKWIRE (or $GREEKWIRE); exits 77 (skipped) without it.
 #include <fcntl.h>
@@ -19,8 +23,10 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "client/scripted_server.hpp"
@@ -36,7 +42,8 @@ std::string g_binary;  // the greekwire executable
 // `greekwire serve` in a child process.
 class Serve {
  public:
-  explicit Serve(std::string data_dir) : data_dir_(std::move(data_dir)) {}
+  explicit Serve(std::string data_dir, std::vector<std::string> extra_args = {})
+      : data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {}
   ~Serve() { kill(); }
 
   // Starts it on `port` (0: any) and waits for its "listening on" line.
@@ -51,8 +58,11 @@ class Serve {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
       close(out[1]);
-      execl(g_binary.c_str(), g_binary.c_str(), "serve", "--listen", listen.c_str(), "--data-dir",
-            data_dir_.c_str(), static_cast<char*>(nullptr));
+      std::vector<const char*> argv = {g_binary.c_str(), "serve",      "--listen",
+                                       listen.c_str(),   "--data-dir", data_dir_.c_str()};
+      for (const std::string& arg : extra_args_) argv.push_back(arg.c_str());
+      argv.push_back(nullptr);
+      execv(g_binary.c_str(), const_cast<char* const*>(argv.data()));
       _exit(127);
     }
     close(out[1]);
@@ -84,6 +94,7 @@ class Serve {
 
  private:
   std::string data_dir_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   std::thread drain_;
@@ -329,10 +340,238 @@ TEST_P(ServeTest, AServerRestartIsSurvivedWithEveryBookResynced) {
   EXPECT_EQ(client_->stats().reconnects, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Encodings, ServeTest, ::testing::Values(Encoding::json, Encoding::msgpack),
+INSTANTIATE_TEST_SUITE_P(Encodings, ServeTest,
+                         ::testing::Values(Encoding::json, Encoding::msgpack, Encoding::protobuf),
                          [](const auto& param_info) {
                            return std::string(to_string(param_info.param));
                          });
+
+// ---- the same trees in JSON and protobuf ------------------------------------------------------
+
+// The tree without what protobuf cannot carry: members that are null, [] or {}.
+Value without_empty_members(const Value& v) {
+  if (v.is_array()) {
+    Value::Array out;
+    for (const Value& e : v.array()) out.push_back(without_empty_members(e));
+    return Value(std::move(out));
+  }
+  if (!v.is_object()) return v;
+  Value::Object out;
+  for (const auto& m : v.object()) {
+    Value value = without_empty_members(m.value);
+    const bool empty =
+        value.is_null() || ((value.is_array() || value.is_object()) && value.size() == 0);
+    if (!empty) out.push_back({m.key, std::move(value)});
+  }
+  return Value(std::move(out));
+}
+
+// Every notification a client got, as (channel, tree), in order.
+class Notifications {
+ public:
+  Handlers handlers() {
+    Handlers h;
+    h.raw = [this](std::string_view channel, const Value& data) {
+      std::lock_guard lock(mutex_);
+      got_.emplace_back(std::string(channel), data);
+    };
+    return h;
+  }
+  std::vector<std::pair<std::string, Value>> copy() {
+    std::lock_guard lock(mutex_);
+    return got_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, Value>> got_;
+};
+
+class SameTrees : public ::testing::Test {
+ protected:
+  virtual std::vector<std::string> serve_args() const { return {}; }
+  void SetUp() override {
+    data_dir_ =
+        std::filesystem::temp_directory_path() / ("gw-sdk-trees-" + std::to_string(getpid()));
+    std::filesystem::create_directories(data_dir_);
+    serve_ = std::make_unique<Serve>(data_dir_.string(), serve_args());
+    serve_->start();
+    const Credentials credentials = new_key(data_dir_.string());
+    for (Encoding encoding : {Encoding::json, Encoding::protobuf}) {
+      ConnectionOptions options;
+      options.url = serve_->url();
+      options.encoding = encoding;
+      options.credentials = credentials;
+      auto& client = encoding == Encoding::json ? json_ : protobuf_;
+      client = std::make_unique<Client>(options);
+      ASSERT_TRUE(client->connect());
+    }
+  }
+  void TearDown() override {
+    json_.reset();
+    protobuf_.reset();
+    serve_.reset();
+    std::filesystem::remove_all(data_dir_);
+  }
+
+  // `method` answered alike on both connections (asked again while the market moves between
+  // the two answers).
+  void expect_same_result(const std::string& method, const std::string& params) {
+    SCOPED_TRACE(method + " " + params);
+    std::string last;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      // Both at once, so that they rarely straddle a market event.
+      auto asked = std::async(std::launch::async, [&] { return json_->call(method, params); });
+      const auto from_protobuf = protobuf_->call(method, params);
+      const auto from_json = asked.get();
+      ASSERT_EQ(from_json.ok(), from_protobuf.ok());
+      if (!from_json.ok()) {
+        EXPECT_EQ(from_protobuf.error().code, from_json.error().code);
+        EXPECT_EQ(from_protobuf.error().message, from_json.error().message);
+        EXPECT_EQ(from_protobuf.error().data, from_json.error().data);
+        return;
+      }
+      const Value expected = without_empty_members(from_json.value());
+      if (from_protobuf.value() == expected) return;
+      last = "protobuf " + from_protobuf.value().to_json() + "\njson     " + expected.to_json();
+    }
+    ADD_FAILURE() << "never the same tree:\n" << last;
+  }
+
+  std::filesystem::path data_dir_;
+  std::unique_ptr<Serve> serve_;
+  // The clients' handlers write here until TearDown stops them.
+  Notifications json_notifications_, protobuf_notifications_;
+  std::unique_ptr<Client> json_, protobuf_;
+};
+
+// Simulated time 10x: a volsurface every second.
+class SameTreesFast : public SameTrees {
+ protected:
+  std::vector<std::string> serve_args() const override { return {"--speed", "10"}; }
+};
+
+TEST_F(SameTreesFast, NotificationsOfEveryKind) {
+  const auto options_list =
+      json_->call("public/get_instruments", R"({"currency":"BTC","kind":"option"})");
+  ASSERT_TRUE(options_list.ok() && options_list.value().size() > 0);
+  const std::string option(options_list.value()[0]["instrument_name"].as_string());
+  const std::vector<std::string> channels = {
+      "book.BTC-PERPETUAL.raw",       "book.ETH-PERPETUAL.100ms",
+      "book." + option + ".raw",      "book.BTC-PERPETUAL.1.10.100ms",
+      "ticker.BTC-PERPETUAL.raw",     "ticker." + option + ".100ms",
+      "trades.BTC-PERPETUAL.raw",     "trades.option.BTC.100ms",
+      "deribit_price_index.btc_usd",  "markprice.options.btc_usd",
+      "volsurface.BTC.100ms",         "chain.BTC.blocks",
+      "chain.BTC.transfers",          "user.orders.BTC-PERPETUAL.raw",
+      "user.orders.future.BTC.100ms", "user.trades.BTC-PERPETUAL.raw",
+      "user.portfolio.btc",
+  };
+  // JSON first: every protobuf notification but a subscriber's own first ones has a JSON twin.
+  const auto subscribed = json_->subscribe(channels, json_notifications_.handlers());
+  ASSERT_TRUE(subscribed.ok()) << subscribed.error().describe();
+  ASSERT_EQ(subscribed.value().size(), channels.size());
+  ASSERT_EQ(protobuf_->subscribe(channels, protobuf_notifications_.handlers()).value(),
+            subscribed.value());
+  // Orders of our own, for the user channels: a resting one cancelled, and a market order.
+  for (int i = 0; i < 3; ++i) {
+    const auto book =
+        json_->call("public/get_order_book", R"({"instrument_name":"BTC-PERPETUAL"})");
+    ASSERT_TRUE(book.ok());
+    const double bid = book.value()["best_bid_price"].as_double();
+    ASSERT_TRUE(
+        json_
+            ->call("private/buy",
+                   R"({"instrument_name":"BTC-PERPETUAL","amount":10,"type":"limit","price":)" +
+                       Value(bid - 500).to_json() + "}")
+            .ok());
+    ASSERT_TRUE(json_->call("private/cancel_all").ok());
+    ASSERT_TRUE(json_
+                    ->call("private/buy",
+                           R"({"instrument_name":"BTC-PERPETUAL","amount":10,"type":"market"})")
+                    .ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  }
+  // Until every channel but the chain's (blocks are minutes apart) has brought two messages
+  // (the first may be the subscriber's own) and the surface one more (a slower build's market
+  // runs behind its clock).
+  const auto enough = [&] {
+    std::map<std::string, int> count;
+    for (const auto& [channel, data] : protobuf_notifications_.copy()) ++count[channel];
+    for (const std::string& channel : channels) {
+      if (!channel.starts_with("chain.") && count[channel] < 2) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(wait_until(enough, 60));
+  const auto got = protobuf_notifications_.copy();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the JSON twins of the last
+  const auto expected = json_notifications_.copy();
+
+  std::map<std::string, std::multiset<std::string>> twins;  // channel -> trees as JSON text
+  for (const auto& [channel, data] : expected) {
+    twins[channel].insert(without_empty_members(data).to_json());
+  }
+  std::map<std::string, int> matched, seen;
+  for (const auto& [channel, data] : got) {
+    const std::string text = data.to_json();  // prints integers and reals apart: 5 vs 5.0
+    auto& candidates = twins[channel];
+    const auto it = candidates.find(text);
+    // The first message of a channel may be the subscriber's own (a book's snapshot, a grouped
+    // book's current window): the JSON client had its own when it subscribed.
+    const bool own = seen[channel]++ == 0;
+    if (it != candidates.end()) {
+      candidates.erase(it);
+      ++matched[channel];
+    } else if (!own) {
+      std::string near;
+      for (const std::string& c : candidates) near += "\n  json     " + c.substr(0, 600);
+      ADD_FAILURE() << channel << ": no JSON twin for\n  protobuf " << text.substr(0, 600)
+                    << near.substr(0, 3000);
+    }
+  }
+  // Every kind came through (the chain's blocks are minutes apart: not awaited).
+  for (const std::string& channel : channels) {
+    if (channel.starts_with("chain.")) continue;
+    EXPECT_GT(matched[channel], 0) << channel;
+  }
+}
+
+TEST_F(SameTrees, ResultsAndErrors) {
+  ASSERT_TRUE(json_
+                  ->call("private/buy",
+                         R"({"instrument_name":"BTC-PERPETUAL","amount":10,"type":"market"})")
+                  .ok());
+  ASSERT_TRUE(
+      json_
+          ->call("private/buy",
+                 R"({"instrument_name":"ETH-PERPETUAL","amount":1,"type":"limit","price":1000})")
+          .ok());
+  const std::vector<std::pair<std::string, std::string>> calls = {
+      {"public/test", ""},
+      {"public/status", ""},
+      {"public/get_currencies", ""},
+      {"public/get_instruments", R"({"currency":"BTC"})"},
+      {"public/get_instrument", R"({"instrument_name":"BTC-PERPETUAL"})"},
+      {"public/get_index_price", R"({"index_name":"btc_usd"})"},
+      {"public/get_order_book", R"({"instrument_name":"BTC-PERPETUAL","depth":5})"},
+      {"public/ticker", R"({"instrument_name":"ETH-PERPETUAL"})"},
+      {"public/get_book_summary_by_currency", R"({"currency":"BTC","kind":"future"})"},
+      {"public/get_last_trades_by_instrument", R"({"instrument_name":"BTC-PERPETUAL"})"},
+      {"private/get_positions", R"({"currency":"BTC"})"},
+      {"private/get_position", R"({"instrument_name":"BTC-PERPETUAL"})"},
+      {"private/get_account_summary", R"({"currency":"BTC"})"},
+      {"private/get_open_orders_by_currency", R"({"currency":"ETH"})"},
+      {"private/get_user_trades_by_instrument", R"({"instrument_name":"BTC-PERPETUAL"})"},
+      {"private/get_risk_matrix", R"({"currency":"BTC","per_position":true})"},
+      {"private/get_cancel_on_disconnect", ""},
+      // Errors: unknown method, invalid params (data: an object), an unknown instrument.
+      {"public/nope", ""},
+      {"public/get_order_book", R"({"instrument_name":7})"},
+      {"public/ticker", R"({"instrument_name":"BTC-1JAN20"})"},
+  };
+  for (const auto& [method, params] : calls) expect_same_result(method, params);
+}
 
 }  // namespace
 }  // namespace greekwire

@@ -210,6 +210,11 @@ TEST(ProtobufShapes, BookChangesAndSnapshots) {
   const auto snapshot = notification("book.BTC-PERPETUAL.raw",
                                      [&](auto& w) { write_book_change(w, change, perp, true); });
   EXPECT_FALSE(snapshot.params().book().has_prev_change_id());
+  EXPECT_FALSE(snapshot.params().book().has_resync());
+  // A snapshot sent again after the subscriber lost changes to backpressure.
+  const auto resync = notification(
+      "book.BTC-PERPETUAL.raw", [&](auto& w) { write_book_change(w, change, perp, true, true); });
+  EXPECT_TRUE(resync.params().book().resync());
   notification("book.BTC-PERPETUAL.agg2",
                [&](auto& w) { write_book_change(w, book_of(perp, false), perp); });
 }
