@@ -193,7 +193,9 @@ void add_upstream(std::vector<Key>& keys, UpstreamSettings& u) {
     return ok ? "" : "CLIENT_ID:CLIENT_SECRET";
   }));
   keys.push_back(text("upstream.encoding", u.encoding, [](std::string_view value) {
-    return value == "json" || value == "msgpack" ? "" : "\"json\" or \"msgpack\"";
+    return value == "json" || value == "msgpack" || value == "protobuf"
+               ? ""
+               : "\"json\", \"msgpack\" or \"protobuf\"";
   }));
   keys.push_back(text("upstream.tls_ca", u.tls.ca_file, non_empty));
   keys.push_back(boolean("upstream.tls_insecure", u.tls.insecure));

@@ -102,8 +102,8 @@ std::optional<feed::RelayOptions> relay_options(const UpstreamSettings& u, std::
   greekwire::ConnectionOptions& c = options.connection;
   c.url = u.url;
   const auto encoding = greekwire::parse_encoding(u.encoding);
-  if (!encoding || *encoding == greekwire::Encoding::protobuf) {
-    *error = "--upstream-encoding takes json or msgpack";
+  if (!encoding) {
+    *error = "--upstream-encoding takes json, msgpack or protobuf";
     return std::nullopt;
   }
   c.encoding = *encoding;
@@ -314,7 +314,7 @@ void add_upstream_flags(CLI::App& serve, ServeFlags& flags, Given& given) {
         [](const ServeFlags& f, ServeSettings& s) { s.upstream.auth = f.upstream.auth; });
   given(serve.add_option("--upstream-encoding", u.encoding, "what the upstream sends")
             ->capture_default_str()
-            ->check(CLI::IsMember({"json", "msgpack"})),
+            ->check(CLI::IsMember({"json", "msgpack", "protobuf"})),
         [](const ServeFlags& f, ServeSettings& s) { s.upstream.encoding = f.upstream.encoding; });
   given(serve.add_option("--upstream-tls-ca", u.tls.ca_file,
                          "PEM bundle to verify the upstream against (default: the system's)"),

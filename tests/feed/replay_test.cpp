@@ -209,11 +209,6 @@ TEST_F(ReplayTest, FilesThatCannotBeReplayedAreRefusedWithTheReason) {
   EXPECT_FALSE(missing.open(&error));
   EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
 
-  const TempRecording protobuf(listing_snapshot_change(), greekwire::Encoding::protobuf);
-  Replay binary({protobuf.path(), 1.0, 0.0, false}, venue_);
-  EXPECT_FALSE(binary.open(&error));
-  EXPECT_NE(error.find("protobuf"), std::string::npos) << error;
-
   // The third record's flags byte (delta 0, 1 byte) with a reserved bit set.
   const TempRecording good(listing_snapshot_change());
   greekwire::RecordingReader reader;

@@ -305,7 +305,7 @@ def startup_errors(a, account):
     assert alone[0] == 2 and "--upstream" in alone[1], alone
     # The config file's [upstream]: a bad key is named with its line; a good one relays (here:
     # raw channels without credentials, refused by the upstream, is a start failure).
-    bad = serve_exit(config='[upstream]\nurl = "ws://x"\nencoding = "protobuf"\n')
+    bad = serve_exit(config='[upstream]\nurl = "ws://x"\nencoding = "cbor"\n')
     assert bad[0] == 2 and ":3:" in bad[1] and "upstream.encoding" in bad[1], bad
     unauthorized = serve_exit(config=f'[upstream]\nurl = "{a.ws}"\n'
                                      'subscribe = ["book.BTC-PERPETUAL.raw"]\n')
