@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "client/decoder.hpp"
+#include "client/pack_value.hpp"
 #include "client/protobuf_reader.hpp"
 #include "client/tree.hpp"
 #include "codec/protobuf_writer.hpp"
@@ -27,61 +28,6 @@ namespace {
 
 using greekwire::Value;
 namespace schema = gw::codec::protobuf;
-
-Value without_empty_members(const Value& v) {
-  if (v.is_array()) {
-    Value::Array out;
-    for (const Value& e : v.array()) out.push_back(without_empty_members(e));
-    return Value(std::move(out));
-  }
-  if (!v.is_object()) return v;
-  Value::Object out;
-  for (const auto& m : v.object()) {
-    Value value = without_empty_members(m.value);
-    const bool empty =
-        value.is_null() || ((value.is_array() || value.is_object()) && value.size() == 0);
-    if (!empty) out.push_back({m.key, std::move(value)});
-  }
-  return Value(std::move(out));
-}
-
-template <class W>
-void write_value(const Value& v, W& w) {
-  using T = Value::Type;
-  switch (v.type()) {
-    case T::null:
-      w.null();
-      break;
-    case T::boolean:
-      w.value(v.as_bool());
-      break;
-    case T::integer:
-      w.value(v.as_int());
-      break;
-    case T::unsigned_integer:
-      w.value(v.as_uint());
-      break;
-    case T::real:
-      w.value(v.as_double());
-      break;
-    case T::string:
-      w.value(v.as_string());
-      break;
-    case T::array:
-      w.begin_array(v.size());
-      for (const Value& e : v.array()) write_value(e, w);
-      w.end_array();
-      break;
-    case T::object:
-      w.begin_object(v.size());
-      for (const auto& m : v.object()) {
-        w.key(m.key);
-        write_value(m.value, w);
-      }
-      w.end_object();
-      break;
-  }
-}
 
 const schema::Schema& the_schema() {
   return schema::greekwire_schema();
@@ -130,7 +76,7 @@ std::string rewrite(const schema::Field& member, const Value& data) {
   w.key("channel");
   w.value("book.FUZZ.raw");
   w.key("data");
-  write_value(data, w);
+  gw::client::test::pack(data, w);
   w.end_object();
   w.end_object();
   return out;
@@ -214,6 +160,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CHECK(decoder->decode({reinterpret_cast<const std::uint8_t*>(again.data()), again.size()}, true,
                         reread, error));
   CHECK(reread.notified);
-  CHECK(without_empty_members(reread.tree) == without_empty_members(wrapped.tree));
+  CHECK(gw::client::test::without_empty_members(reread.tree) ==
+        gw::client::test::without_empty_members(wrapped.tree));
   return 0;
 }

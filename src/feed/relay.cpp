@@ -292,30 +292,8 @@ void Relay::on_notification(std::string_view channel, const greekwire::Value& da
     }
     return;
   }
-  drop_duplicate_trades(scratch_);
+  counters_.duplicate_trades += repeated_trades_.drop(scratch_);
   push(scratch_);
-}
-
-// The same trade may come on two channels (trades.BTC-PERPETUAL.raw and trades.future.BTC.raw):
-// within one connection an instrument's trade_seq only grows, so anything not above the last one
-// seen was relayed already.
-void Relay::drop_duplicate_trades(std::vector<sim::FeedInput>& inputs) {
-  const auto duplicate = [this](const sim::FeedInput& input) {
-    const auto* trade = std::get_if<sim::FeedTrade>(&input);
-    if (trade == nullptr) return false;
-    auto it = last_trade_seq_.find(trade->instrument);
-    if (it == last_trade_seq_.end()) {
-      last_trade_seq_.emplace(trade->instrument, trade->trade_seq);
-      return false;
-    }
-    if (trade->trade_seq <= it->second) {
-      ++counters_.duplicate_trades;
-      return true;
-    }
-    it->second = trade->trade_seq;
-    return false;
-  };
-  inputs.erase(std::remove_if(inputs.begin(), inputs.end(), duplicate), inputs.end());
 }
 
 void Relay::push(std::vector<sim::FeedInput>& inputs) {
@@ -334,7 +312,7 @@ void Relay::on_event(const greekwire::Event& event) {
       }
       ever_ready_ = true;
       lost_ = false;
-      last_trade_seq_.clear();  // a restarted upstream numbers its trades afresh
+      repeated_trades_.forget();  // a restarted upstream numbers its trades afresh
       break;
     case greekwire::EventType::disconnected:
       counters_.connected = false;

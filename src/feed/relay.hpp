@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "feed/patterns.hpp"
+#include "feed/repeated_trades.hpp"
 #include "greekwire/client.hpp"
 #include "greekwire/options.hpp"
 #include "sim/venue.hpp"
@@ -98,7 +99,6 @@ class Relay {
   void on_event(const greekwire::Event& event);
   void on_book(const greekwire::BookUpdate& update);
   void on_notification(std::string_view channel, const greekwire::Value& data);
-  void drop_duplicate_trades(std::vector<sim::FeedInput>& inputs);
   void push(std::vector<sim::FeedInput>& inputs);
 
   // Start and relist thread.
@@ -120,7 +120,7 @@ class Relay {
   // Loop thread only.
   bool ever_ready_ = false;
   bool lost_ = false;
-  std::map<std::string, std::uint64_t, std::less<>> last_trade_seq_;  // per instrument
+  RepeatedTrades repeated_trades_;
   std::vector<sim::FeedInput> scratch_;
 
   // Start and relist thread; channels_ also read by channels().

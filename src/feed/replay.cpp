@@ -230,26 +230,8 @@ void Replay::replay_frame(const greekwire::RecordedFrame& frame) {
   if (!decoder_->decode(frame.bytes, frame.binary, *sink_, problem)) {
     reject("an undecodable frame at offset " + std::to_string(frame.offset) + ": " + problem);
   }
-  drop_duplicate_trades(scratch_);
+  counters_.duplicate_trades += repeated_trades_.drop(scratch_);
   push(scratch_);
-}
-
-// The same trade may have come on two channels: within one connection an instrument's
-// trade_seq only grows, so anything not above the last one seen was fed already.
-void Replay::drop_duplicate_trades(std::vector<sim::FeedInput>& inputs) {
-  const auto duplicate = [this](const sim::FeedInput& input) {
-    const auto* trade = std::get_if<sim::FeedTrade>(&input);
-    if (trade == nullptr) return false;
-    const auto [it, first] = last_trade_seq_.try_emplace(trade->instrument, trade->trade_seq);
-    if (first) return false;
-    if (trade->trade_seq <= it->second) {
-      ++counters_.duplicate_trades;
-      return true;
-    }
-    it->second = trade->trade_seq;
-    return false;
-  };
-  inputs.erase(std::remove_if(inputs.begin(), inputs.end(), duplicate), inputs.end());
 }
 
 void Replay::push(std::vector<sim::FeedInput>& inputs) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "client/decoder.hpp"
+#include "feed/repeated_trades.hpp"
 #include "greekwire/recording.hpp"
 #include "sim/venue.hpp"
 
@@ -89,7 +90,6 @@ class Replay {
   bool wait_until(std::chrono::steady_clock::time_point deadline);  // false: stopping
   bool stopping();
   void replay_frame(const greekwire::RecordedFrame& frame);
-  void drop_duplicate_trades(std::vector<sim::FeedInput>& inputs);
   void push(std::vector<sim::FeedInput>& inputs);
   void reject(const std::string& what);
   void log(const std::string& line) const;
@@ -107,7 +107,7 @@ class Replay {
 
   // The replay thread (and open(), before it starts).
   std::vector<sim::FeedInput> scratch_;
-  std::map<std::string, std::uint64_t, std::less<>> last_trade_seq_;
+  RepeatedTrades repeated_trades_;
 
   struct Counters {
     std::atomic<std::uint64_t> frames{0}, notifications{0}, inputs{0}, rejected{0},

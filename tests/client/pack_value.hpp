@@ -50,6 +50,26 @@ void pack(const greekwire::Value& v, W& w) {
   }
 }
 
+// The tree without what protobuf cannot carry: members that are null, [] or {} (to compare a
+// protobuf-decoded tree with the JSON one).
+inline greekwire::Value without_empty_members(const greekwire::Value& v) {
+  using greekwire::Value;
+  if (v.is_array()) {
+    Value::Array out;
+    for (const Value& e : v.array()) out.push_back(without_empty_members(e));
+    return Value(std::move(out));
+  }
+  if (!v.is_object()) return v;
+  Value::Object out;
+  for (const auto& m : v.object()) {
+    Value value = without_empty_members(m.value);
+    const bool empty =
+        value.is_null() || ((value.is_array() || value.is_object()) && value.size() == 0);
+    if (!empty) out.push_back({m.key, std::move(value)});
+  }
+  return Value(std::move(out));
+}
+
 inline greekwire::Value json(std::string_view text) {
   std::string error;
   auto value = greekwire::Value::parse_json(text, &error);

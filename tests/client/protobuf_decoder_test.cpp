@@ -88,24 +88,6 @@ Delivery decode_protobuf(std::string_view frame, std::string* error = {}) {
   return decode(greekwire::Encoding::protobuf, frame, true, error);
 }
 
-// The tree without what protobuf cannot carry: members that are null, [] or {}.
-Value without_empty_members(const Value& v) {
-  if (v.is_array()) {
-    Value::Array out;
-    for (const Value& e : v.array()) out.push_back(without_empty_members(e));
-    return Value(std::move(out));
-  }
-  if (!v.is_object()) return v;
-  Value::Object out;
-  for (const auto& m : v.object()) {
-    Value value = without_empty_members(m.value);
-    const bool empty =
-        value.is_null() || ((value.is_array() || value.is_object()) && value.size() == 0);
-    if (!empty) out.push_back({m.key, std::move(value)});
-  }
-  return Value(std::move(out));
-}
-
 // Objects with their members sorted by key (for an encoder that writes in field-number order).
 Value sorted(const Value& v) {
   if (v.is_array()) {
@@ -158,7 +140,8 @@ void expect_same(std::string_view json_text, std::string_view member) {
   if (from_json.result) {
     ASSERT_EQ(from_protobuf.result->ok(), from_json.result->ok());
     if (from_json.result->ok()) {
-      EXPECT_EQ(from_protobuf.result->value(), without_empty_members(from_json.result->value()))
+      EXPECT_EQ(from_protobuf.result->value(),
+                test::without_empty_members(from_json.result->value()))
           << from_protobuf.result->value().to_json() << "\n"
           << from_json.result->value().to_json();
     } else {
@@ -170,7 +153,7 @@ void expect_same(std::string_view json_text, std::string_view member) {
     }
   }
   EXPECT_EQ(from_protobuf.channel, from_json.channel);
-  EXPECT_EQ(from_protobuf.data, without_empty_members(from_json.data))
+  EXPECT_EQ(from_protobuf.data, test::without_empty_members(from_json.data))
       << from_protobuf.data.to_json() << "\n"
       << from_json.data.to_json();
   ASSERT_EQ(from_protobuf.book_read, from_json.book_read);

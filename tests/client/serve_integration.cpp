@@ -29,6 +29,7 @@
 #include <set>
 #include <thread>
 
+#include "client/pack_value.hpp"
 #include "client/scripted_server.hpp"
 #include "greekwire/client.hpp"
 
@@ -348,24 +349,6 @@ INSTANTIATE_TEST_SUITE_P(Encodings, ServeTest,
 
 // ---- the same trees in JSON and protobuf ------------------------------------------------------
 
-// The tree without what protobuf cannot carry: members that are null, [] or {}.
-Value without_empty_members(const Value& v) {
-  if (v.is_array()) {
-    Value::Array out;
-    for (const Value& e : v.array()) out.push_back(without_empty_members(e));
-    return Value(std::move(out));
-  }
-  if (!v.is_object()) return v;
-  Value::Object out;
-  for (const auto& m : v.object()) {
-    Value value = without_empty_members(m.value);
-    const bool empty =
-        value.is_null() || ((value.is_array() || value.is_object()) && value.size() == 0);
-    if (!empty) out.push_back({m.key, std::move(value)});
-  }
-  return Value(std::move(out));
-}
-
 // Every notification a client got, as (channel, tree), in order.
 class Notifications {
  public:
@@ -431,7 +414,7 @@ class SameTrees : public ::testing::Test {
         EXPECT_EQ(from_protobuf.error().data, from_json.error().data);
         return;
       }
-      const Value expected = without_empty_members(from_json.value());
+      const Value expected = gw::client::test::without_empty_members(from_json.value());
       if (from_protobuf.value() == expected) return;
       last = "protobuf " + from_protobuf.value().to_json() + "\njson     " + expected.to_json();
     }
@@ -510,7 +493,7 @@ TEST_F(SameTreesFast, NotificationsOfEveryKind) {
 
   std::map<std::string, std::multiset<std::string>> twins;  // channel -> trees as JSON text
   for (const auto& [channel, data] : expected) {
-    twins[channel].insert(without_empty_members(data).to_json());
+    twins[channel].insert(gw::client::test::without_empty_members(data).to_json());
   }
   std::map<std::string, int> matched, seen;
   for (const auto& [channel, data] : got) {
