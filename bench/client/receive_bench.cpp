@@ -72,26 +72,6 @@ std::size_t index_of(Encoding e) {
   return static_cast<std::size_t>(e);
 }
 
-// The notification envelope the gateway writes (publisher.cpp), `usIn` last.
-template <class W, class F>
-void write_notification(W& w, std::string_view channel, std::int64_t us_in, F&& write_data) {
-  w.begin_object(3);
-  w.key("jsonrpc");
-  w.value("2.0");
-  w.key("method");
-  w.value("subscription");
-  w.key("params");
-  w.begin_object(3);
-  w.key("channel");
-  w.value(channel);
-  w.key("data");
-  write_data(w);
-  w.key("usIn");
-  w.value(us_in);
-  w.end_object();
-  w.end_object();
-}
-
 class Recorder final : public sim::VenueSink {
  public:
   void on_event(const sim::VenueEvent& e) override {
@@ -168,18 +148,18 @@ class Recorder final : public sim::VenueSink {
     {
       std::string& out = stream.frames[index_of(Encoding::json)].emplace_back();
       codec::JsonWriter w(out);
-      write_notification(w, channel, us_in, write_data);
+      gateway::write_stamped_notification(w, channel, us_in, write_data);
     }
     {
       std::string& out = stream.frames[index_of(Encoding::msgpack)].emplace_back();
       codec::MsgpackWriter w(out);
-      write_notification(w, channel, us_in, write_data);
+      gateway::write_stamped_notification(w, channel, us_in, write_data);
     }
     {
       std::string& out = stream.frames[index_of(Encoding::protobuf)].emplace_back();
       codec::ProtobufWriter w(out);
       w.choose(gateway::data_member(*gateway::parse_channel(channel)));
-      write_notification(w, channel, us_in, write_data);
+      gateway::write_stamped_notification(w, channel, us_in, write_data);
       if (w.mismatches() != 0) {
         std::fprintf(stderr, "protobuf schema mismatch: %s\n",
                      std::string(w.last_mismatch()).c_str());

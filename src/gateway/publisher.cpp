@@ -78,27 +78,6 @@ std::optional<market::AccountId> route_account(std::string_view route) {
   return account;
 }
 
-// A notification with greekwire's `usIn` after Deribit's channel and data (docs/PROTOCOL.md).
-template <codec::Writer W, class F>
-void write_stamped_notification(W& w, std::string_view channel, std::int64_t us_in,
-                                F&& write_data) {
-  w.begin_object(3);
-  w.key("jsonrpc");
-  w.value("2.0");
-  w.key("method");
-  w.value("subscription");
-  w.key("params");
-  w.begin_object(3);
-  w.key("channel");
-  w.value(channel);
-  w.key("data");
-  write_data(w);
-  w.key("usIn");
-  w.value(us_in);
-  w.end_object();
-  w.end_object();
-}
-
 }  // namespace
 
 Publisher::Publisher(sim::Venue::Consumer& events, Directory& directory, std::size_t threads,
