@@ -15,10 +15,12 @@ packages=(
   libssl-dev zlib1g-dev libcli11-dev
   libsimdjson-dev libmsgpack-cxx-dev libprotobuf-dev protobuf-compiler  # gateway encodings
   libsqlite3-dev libtomlplusplus-dev libfmt-dev                         # accounts, config
+  libnats-dev                     # scale-out: the NATS C client (JetStream)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libquantlib0-dev  # QuantLib: pricing test oracle
   python3 python3-websockets      # independent peer: Python websockets
   python3-msgpack python3-protobuf  # decode the gateway's binary encodings independently
+  nats-server                     # scale-out tests: NATS with JetStream (tests/scale)
   nodejs node-ws                  # independent peer: Node ws
   chromium                        # a real browser as a peer (driven by playwright-core)
   npm

@@ -205,6 +205,20 @@ void add_upstream(std::vector<Key>& keys, UpstreamSettings& u) {
   keys.push_back(integer("upstream.heartbeat_s", u.heartbeat_s, 0, 3'600));
 }
 
+// Scale-out: [scale] (the --role, --nats, --venue-timeout and --stream-max-age flags).
+void add_scale(std::vector<Key>& keys, ScaleSettings& scale) {
+  keys.push_back(text("scale.role", scale.role, [](std::string_view value) {
+    return value == "single" || value == "venue" || value == "edge"
+               ? ""
+               : "\"single\", \"venue\" or \"edge\"";
+  }));
+  keys.push_back(text("scale.nats", scale.nats, [](std::string_view value) -> std::string {
+    return value.starts_with("nats://") ? "" : "a nats:// URL";
+  }));
+  keys.push_back(real("scale.venue_timeout_s", scale.venue_timeout_s, 0.1, 600));
+  keys.push_back(real("scale.stream_max_age_s", scale.stream_max_age_s, 1, 31'536'000));
+}
+
 // Every key of the file, bound to the field it sets.
 std::vector<Key> keys_of(ServeSettings& s) {
   gateway::GatewayConfig& g = s.gateway;
@@ -296,6 +310,7 @@ std::vector<Key> keys_of(ServeSettings& s) {
   add_currency(keys, "venue.btc", v.btc, 10'000);
   add_currency(keys, "venue.eth", v.eth, 250);
   add_upstream(keys, s.upstream);
+  add_scale(keys, s.scale);
   return keys;
 }
 

@@ -35,12 +35,21 @@ struct UpstreamSettings {
   int heartbeat_s = 10;  // public/set_heartbeat on the upstream; 0: none
 };
 
+// Scale-out over NATS JetStream (docs/SCALE-OUT.md).
+struct ScaleSettings {
+  std::string role = "single";    // single (everything in one process), venue or edge
+  std::string nats;               // nats://host:port (venue and edge)
+  double venue_timeout_s = 5;     // edge: forwarded requests answer 13028 after this
+  double stream_max_age_s = 900;  // venue: how long the stream keeps market data
+};
+
 // Everything `greekwire serve` can be told, with the serve defaults.
 struct ServeSettings {
   std::string listen = "127.0.0.1:8080";
   ServerTlsFlags tls;
   UpstreamSettings upstream;
   ReplaySettings replay;
+  ScaleSettings scale;
   gateway::GatewayConfig gateway;  // data_dir, threads, venue seed and speed, ... (listen and
                                    // tls are taken from the two fields above)
 };

@@ -20,6 +20,8 @@
 #include "feed/relay.hpp"
 #include "feed/replay.hpp"
 #include "gateway/gateway.hpp"
+#include "scale/edge.hpp"
+#include "scale/venue_bridge.hpp"
 #include "tls_options.hpp"
 
 namespace gw::app {
@@ -50,6 +52,7 @@ struct ServeFlags {
   UpstreamSettings upstream;
   std::string replay;
   double replay_delay = 0;
+  ScaleSettings scale;
 };
 
 // Each connection is a descriptor: take every one the hard limit allows.
@@ -158,6 +161,23 @@ void print_market(const ServeSettings& settings, const feed::Replay* replay) {
       static_cast<double>(s.last_us - s.first_us) / 1e6, venue.speed, settings.replay.delay_s);
 }
 
+// The scale-out settings' usage errors; empty when they make sense.
+std::string scale_usage_error(const ServeSettings& settings) {
+  const ScaleSettings& scale = settings.scale;
+  if (scale.role != "single" && scale.role != "venue" && scale.role != "edge") {
+    return "--role takes single, venue or edge";
+  }
+  if (scale.role == "single") {
+    return scale.nats.empty() ? "" : "--nats needs --role venue or --role edge";
+  }
+  if (scale.nats.empty()) return "--role " + scale.role + " needs --nats nats://HOST:PORT";
+  if (!scale.nats.starts_with("nats://")) return "--nats takes a nats:// URL";
+  if (!settings.upstream.url.empty() || !settings.replay.file.empty()) {
+    return "--role " + scale.role + " excludes --upstream and --replay (the venue simulates)";
+  }
+  return "";
+}
+
 int run_serve(const ServeSettings& settings) {
   std::string error;
   auto endpoint = net::parse_endpoint(settings.listen, &error);
@@ -192,6 +212,10 @@ int run_serve(const ServeSettings& settings) {
     return 2;
   }
   if (replaying) options.venue.source = sim::MarketSource::mirror;
+  if (const std::string problem = scale_usage_error(settings); !problem.empty()) {
+    std::fprintf(stderr, "greekwire serve: %s\n", problem.c_str());
+    return 2;
+  }
   if (options.web_root.empty()) {
     options.web_root = default_web_root();
   } else if (!has_index(options.web_root)) {
@@ -202,7 +226,36 @@ int run_serve(const ServeSettings& settings) {
   }
   block_termination_signals();
   raise_open_file_limit();
+  // An edge: the market and the accounts are the venue's, over NATS.
+  std::unique_ptr<scale::Edge> edge;
+  if (settings.scale.role == "edge") {
+    edge = std::make_unique<scale::Edge>(
+        scale::EdgeOptions{settings.scale.nats, settings.scale.venue_timeout_s});
+    if (!edge->connect(&error)) {
+      std::fprintf(stderr, "greekwire serve: --nats: %s\n", error.c_str());
+      return 1;
+    }
+    options.venue.source = sim::MarketSource::mirror;
+    options.forward = edge->forwarder();
+    options.edge_id = edge->id();
+  }
   gateway::Gateway gateway(options);
+  if (edge) {
+    if (!edge->start(gateway.venue(), &error)) {
+      std::fprintf(stderr, "greekwire serve: the venue over NATS: %s\n", error.c_str());
+      return 1;
+    }
+    gateway.add_metrics([&edge] { return edge->metrics_text(); });
+  }
+  // The venue: its event stream to JetStream (a consumer taken before the market opens).
+  std::unique_ptr<scale::VenueBridge> bridge;
+  if (settings.scale.role == "venue") {
+    scale::VenueBridgeOptions bridge_options;
+    bridge_options.url = settings.scale.nats;
+    bridge_options.stream_max_age_s = settings.scale.stream_max_age_s;
+    bridge = std::make_unique<scale::VenueBridge>(bridge_options, gateway);
+    gateway.add_metrics([&bridge] { return bridge->metrics_text(); });
+  }
   std::unique_ptr<feed::Replay> replay;
   if (replaying && !(replay = open_replay(settings, gateway, &error))) {
     std::fprintf(stderr, "greekwire serve: --replay: %s\n", error.c_str());
@@ -226,6 +279,11 @@ int run_serve(const ServeSettings& settings) {
     return 1;
   }
   if (replay) replay->start();
+  if (bridge && !bridge->start(&error)) {
+    std::fprintf(stderr, "greekwire serve: --nats: %s\n", error.c_str());
+    gateway.stop();
+    return 1;
+  }
   const bool v6 = endpoint->host.find(':') != std::string::npos;
   const std::string host =
       (v6 ? "[" : "") + endpoint->host + (v6 ? "]" : "") + ":" + std::to_string(gateway.port());
@@ -240,7 +298,12 @@ int run_serve(const ServeSettings& settings) {
   } else {
     std::printf("  dashboard  not built (make build builds web/dist)\n");
   }
-  if (relay) {
+  if (edge) {
+    std::printf(
+        "  market     the venue's, over NATS at %s (edge; private methods forwarded, "
+        "%g s timeout)\n",
+        settings.scale.nats.c_str(), settings.scale.venue_timeout_s);
+  } else if (relay) {
     const feed::RelayStats stats = relay->stats();
     std::printf("  market     relayed from %s (%llu instruments, %llu channels)\n",
                 settings.upstream.url.c_str(), static_cast<unsigned long long>(stats.instruments),
@@ -248,8 +311,15 @@ int run_serve(const ServeSettings& settings) {
   } else {
     print_market(settings, replay.get());
   }
-  std::printf("  data       %s (accounts and API keys: greekwire keys --data-dir %s)\n",
-              options.data_dir.c_str(), options.data_dir.c_str());
+  if (bridge) {
+    std::printf("  scale-out  venue: market data to JetStream stream %s, requests on %s, at %s\n",
+                std::string(scale::kStreamName).c_str(), std::string(scale::kRpcSubject).c_str(),
+                settings.scale.nats.c_str());
+  }
+  if (!edge) {
+    std::printf("  data       %s (accounts and API keys: greekwire keys --data-dir %s)\n",
+                options.data_dir.c_str(), options.data_dir.c_str());
+  }
   if (const auto& demo = gateway.created_demo()) {
     // Printed once, when the data directory is created: the secret is not shown again.
     std::printf("  demo account created: client_id %s client_secret %s\n", demo->client_id.c_str(),
@@ -267,6 +337,8 @@ int run_serve(const ServeSettings& settings) {
   });
   if (replay) replay->stop();
   if (relay) relay->stop();  // before the venue it feeds stops
+  if (edge) edge->stop();    // its requests in flight are answered 13028
+  if (bridge) bridge->stop();
   gateway.stop();
   return 0;
 }
@@ -338,6 +410,42 @@ void add_upstream_flags(CLI::App& serve, ServeFlags& flags, Given& given) {
             ->check(CLI::Range(1.0, 86400.0)),
         [](const ServeFlags& f, ServeSettings& s) {
           s.upstream.relist_interval_s = f.upstream.relist_interval_s;
+        });
+}
+
+// Scale-out: one venue and any number of edges over NATS JetStream (docs/SCALE-OUT.md).
+template <class Given>
+void add_scale_flags(CLI::App& serve, ServeFlags& flags, Given& given) {
+  ScaleSettings& scale = flags.scale;
+  given(serve
+            .add_option("--role", scale.role,
+                        "single: everything in one process; venue: the market, accounts and "
+                        "matching, published over NATS; edge: a gateway serving the venue's "
+                        "market from NATS")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"single", "venue", "edge"})),
+        [](const ServeFlags& f, ServeSettings& s) { s.scale.role = f.scale.role; });
+  given(serve.add_option("--nats", scale.nats,
+                         "with --role venue|edge: the NATS server, "
+                         "nats://HOST:4222 (JetStream enabled)"),
+        [](const ServeFlags& f, ServeSettings& s) { s.scale.nats = f.scale.nats; });
+  given(serve
+            .add_option("--venue-timeout", scale.venue_timeout_s,
+                        "edge: seconds before a forwarded request is answered 13028 "
+                        "temporarily_unavailable")
+            ->capture_default_str()
+            ->check(CLI::Range(0.1, 600.0)),
+        [](const ServeFlags& f, ServeSettings& s) {
+          s.scale.venue_timeout_s = f.scale.venue_timeout_s;
+        });
+  given(serve
+            .add_option("--stream-max-age", scale.stream_max_age_s,
+                        "venue: seconds of market data the JetStream stream keeps for edges to "
+                        "catch up")
+            ->capture_default_str()
+            ->check(CLI::Range(1.0, 31536000.0)),
+        [](const ServeFlags& f, ServeSettings& s) {
+          s.scale.stream_max_age_s = f.scale.stream_max_age_s;
         });
 }
 
@@ -430,6 +538,7 @@ void add_serve_command(CLI::App& app, CommandRunner& runner) {
     s.tls.client_certificates = f.tls.client_certificates;
   });
   add_upstream_flags(*serve, *flags, given);
+  add_scale_flags(*serve, *flags, given);
   serve->callback([flags, overrides, &runner] {
     runner = [flags, overrides] { return configure_and_serve(*flags, *overrides); };
   });

@@ -152,7 +152,8 @@ std::string Gateway::dashboard_root() const {
 void Gateway::start() {
   StoreOptions store_options;
   store_options.data_dir = config_.data_dir;
-  store_options.create_demo_account = true;
+  // An edge's accounts are the venue's: its own store stays empty (and unused).
+  store_options.create_demo_account = !config_.forward;
   store_options.demo_account = config_.demo_account;
   store_options.initial_balances = config_.demo_balances;
   store_ = AccountStore::open(store_options, &created_demo_);
@@ -427,10 +428,15 @@ void Gateway::handle_text(std::size_t thread, Session* session, std::string_view
     session->socket->close(1008, "rate limit exceeded");
     return;
   }
+  if (config_.forward && forwarded_method(request.method)) {
+    forward(reply, session, request.method, text, http);
+    return;
+  }
   // HTTP: public methods, and private ones answered without authenticating, use the client
   // IP's pools; the other private methods use their account's, charged in authorize().
-  if (http != nullptr && !(request.method.starts_with("private/") &&
-                           required_scope_for_method(request.method).access != Access::none)) {
+  if (http != nullptr && !(reply.forwarded && reply.forwarded->rate_limited) &&
+      !(request.method.starts_with("private/") &&
+        required_scope_for_method(request.method).access != Access::none)) {
     if (!http_ip_limits_->admit(http->peer, request.method, now_us() / 1000)) {
       respond_error(reply, codec::errors::too_many_requests);
       return;
@@ -446,6 +452,8 @@ void Gateway::handle_text(std::size_t thread, Session* session, std::string_view
   } else if (session != nullptr) {
     call.peer = session->peer;
   }
+  if (session != nullptr) call.connection_id = session->id;
+  if (call.reply.forwarded) call.connection_id = call.reply.forwarded->connection_id;
   dispatch(call);
 }
 
@@ -575,6 +583,10 @@ void Gateway::send_bytes(const Reply& reply, const std::string& bytes, bool is_e
   const std::int64_t elapsed = now_us() - reply.us_in;
   metrics_.observe_latency(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)));
   if (is_error) metrics_.request_errors.fetch_add(1, std::memory_order_relaxed);
+  if (reply.forwarded) {
+    answer_forwarded(reply, bytes, is_error, http_status);
+    return;
+  }
   if (reply.is_http) {
     // Deribit's REST API answers errors with 400 and the same JSON-RPC body.
     const int status = is_error ? http_status : 200;
@@ -859,6 +871,12 @@ std::string Gateway::metrics_text() const {
       "Book snapshots re-sent to subscribers that lost changes.", load(metrics_.resyncs));
   add("greekwire_slow_closes_total", "counter", "Subscribers closed with 1008 for being too slow.",
       load(metrics_.slow_closes));
+  add("greekwire_forwarded_requests_total", "counter",
+      "Requests an edge sent to the venue, or the venue answered for edges.",
+      load(metrics_.forwarded));
+  add("greekwire_forward_failures_total", "counter",
+      "Forwarded requests the venue did not answer in time (13028 to the client).",
+      load(metrics_.forward_failures));
   if (publisher_) {
     add("greekwire_venue_events_total", "counter", "Venue events published.",
         load(publisher_->stats().events));

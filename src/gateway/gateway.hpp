@@ -38,6 +38,42 @@
 
 namespace gw::gateway {
 
+// ---- Scale-out (docs/SCALE-OUT.md) -------------------------------------------------------------
+// An edge gateway serves the market from a mirror and forwards what needs the venue (private
+// methods, authentication) to the venue's gateway, which answers it as it answers its HTTP
+// twins. The transport (NATS request-reply) is the caller's business: these are plain values.
+
+// One request, as the edge received it.
+struct ForwardedCall {
+  std::string request;        // the JSON-RPC request (JSON text)
+  std::string authorization;  // the HTTP Authorization header, or the session's "Bearer <token>"
+  std::string http_method;    // HTTP twins: what signatures (deri-hmac-sha256) cover
+  std::string uri;
+  std::string body;
+  std::string peer;  // the client's IP address (rate limits, ip: scopes, the audit log)
+  // The edge's WebSocket connection, unique across edges (0: an HTTP twin): tokens of scope
+  // "connection" are bound to it, as to a local connection.
+  std::uint64_t connection_id = 0;
+  // The edge charged the request to its session's credit pools already: the venue does not
+  // charge the HTTP twins' pools again.
+  bool rate_limited = false;
+};
+
+// The venue's answer.
+struct ForwardedAnswer {
+  bool delivered = false;    // false: no answer (the venue is unreachable); `reason` says why
+  std::string response;      // the JSON-RPC response (JSON text)
+  bool is_error = false;     // the response carries an error
+  int http_status = 200;     // what an HTTP twin answers with it
+  std::string access_token;  // a token grant's (public/auth, fork_token, exchange_token)
+  std::optional<Identity> identity;  // ... and whom it identifies
+  std::string reason;
+};
+
+using ForwardDone = std::function<void(ForwardedAnswer)>;
+// Any thread; calls `done` exactly once, from any thread, within the transport's timeout.
+using Forwarder = std::function<void(ForwardedCall, ForwardDone)>;
+
 struct GatewayConfig {
   net::Endpoint listen{"127.0.0.1", 8080};
   std::string data_dir = "greekwire-data";  // accounts and API keys (SQLite), the audit log
@@ -72,6 +108,11 @@ struct GatewayConfig {
   // The audit log's rotation: files of at most this size, this many kept.
   std::uint64_t audit_max_bytes = 16u << 20;
   int audit_keep_files = 5;
+  // An edge (docs/SCALE-OUT.md): private methods and authentication go to the venue through
+  // this; the market is a mirror (venue.source).
+  Forwarder forward;
+  // Tells this edge's connections apart from other edges' at the venue (edge_connection_id).
+  std::uint32_t edge_id = 0;
 };
 
 // Counters for /metrics (relaxed atomics: any thread adds, the scrape reads).
@@ -89,6 +130,8 @@ struct GatewayMetrics {
   std::atomic<std::uint64_t> dropped{0};  // notifications not sent to slow subscribers
   std::atomic<std::uint64_t> resyncs{0};  // book snapshots re-sent after drops
   std::atomic<std::uint64_t> slow_closes{0};
+  std::atomic<std::uint64_t> forwarded{0};         // edge: sent to the venue; venue: answered
+  std::atomic<std::uint64_t> forward_failures{0};  // edge: the venue did not answer in time
   // Request latency (receipt to answer), microseconds: Prometheus histogram buckets.
   static constexpr std::array<std::uint64_t, 8> kLatencyBucketsUs = {50,   100,  250,   500,
                                                                      1000, 5000, 25000, 100000};
@@ -120,6 +163,10 @@ class Gateway : public ws::WebSocketHandler {
   // Before start(): lines appended to /metrics (Prometheus text format), e.g. the relay's.
   void add_metrics(std::function<std::string()> source) { extra_metrics_ = std::move(source); }
   std::string metrics_text() const;
+  // The venue of a scale-out deployment: answers a request an edge forwarded, as an HTTP twin
+  // request (JSON, HTTP statuses). Any thread; `done` is called once, on an I/O thread. After
+  // start().
+  void call_forwarded(ForwardedCall call, ForwardDone done);
 
   struct Session;
   struct Reply;
@@ -144,6 +191,14 @@ class Gateway : public ws::WebSocketHandler {
   void dispatch(Call& call);
   static bool takes_orders(void (Gateway::*method)(Call&));
   void handle_http(const ws::HttpExchange& exchange, ws::HttpReply reply);
+  // An edge: sends the request to the venue (config_.forward) and relays the answer.
+  static bool forwarded_method(std::string_view method);
+  void forward(const Reply& reply, Session* session, std::string_view method, std::string_view text,
+               const HttpContext* http);
+  void relay_answer(const Reply& reply, const std::string& method, ForwardedAnswer& answer);
+  std::uint64_t edge_connection_id(std::uint64_t session_id) const;
+  void answer_forwarded(const Reply& reply, const std::string& bytes, bool is_error,
+                        int http_status);
 
   // Methods (methods.cpp).
   void public_test(Call& call);
@@ -274,6 +329,7 @@ class Gateway : public ws::WebSocketHandler {
   std::unordered_set<AccountRowId> cancel_on_disconnect_accounts_;
   std::atomic<int> disconnect_cancels_pending_{0};
   std::atomic<bool> stopped_{false};
+  std::atomic<std::size_t> next_forward_thread_{0};
 };
 
 }  // namespace gw::gateway

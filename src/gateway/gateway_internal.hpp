@@ -52,6 +52,9 @@ struct Gateway::Session {
   std::vector<std::pair<AccountRowId, std::string>> order_accounts;  // id, name
   bool disconnect_handled = false;  // its orders were cancelled (or kept) already
   bool corked = false;              // in IoThread::corked during a fan-out pass
+  // An edge: what authenticates this connection's requests at the venue ("Bearer <token>"
+  // after a forwarded public/auth).
+  std::string forward_authorization;
   // Backpressure: armed when a notification is first dropped, cancelled when the backlog is
   // back under half the cap; if it fires first, the session is closed (slow-subscriber
   // timeout).
@@ -75,6 +78,16 @@ struct Gateway::Reply {
   std::string id_string;
   // Order actions: their audit record, written with the answer (order_audit.hpp).
   std::shared_ptr<OrderAuditTrail> audit;
+  // A request forwarded by an edge (is_http too): the answer goes to `forwarded` instead of a
+  // socket, with a token grant's identity.
+  struct Forwarded {
+    ForwardDone done;
+    std::uint64_t connection_id = 0;
+    bool rate_limited = false;
+    std::string access_token;
+    std::optional<Identity> identity;
+  };
+  std::shared_ptr<Forwarded> forwarded;
 
   void set_id(const codec::RequestId& id) {
     id_kind = id.kind;
@@ -104,6 +117,7 @@ struct Gateway::Call {
   std::string_view http_uri = {};
   std::string_view http_body = {};
   std::string_view peer = {};
+  std::uint64_t connection_id = 0;  // the WebSocket connection (local or an edge's); 0: HTTP
   const codec::Params& params() const { return request.params; }
 };
 

@@ -319,7 +319,8 @@ void Gateway::subscribe_channels(Call& call, bool allow_private) {
     std::optional<ChannelSpec> spec = parse_channel(name);
     if (!spec) continue;  // left out, as Deribit does
     if (spec->per_instrument() && !directory_.find(spec->instrument)) continue;
-    if (spec->is_private() && (!allow_private || !session.identity ||
+    // An edge has no account events (docs/SCALE-OUT.md): its private channels are left out.
+    if (spec->is_private() && (!allow_private || !session.identity || config_.forward ||
                                !session.identity->scopes.allows(required_scope_for_channel(name))))
       continue;
     // Deribit refuses raw intervals to unauthenticated connections as a whole request.

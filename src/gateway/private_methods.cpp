@@ -68,6 +68,18 @@ void remember_order_account(Gateway::Session& session, const Identity& identity)
   if (known == accounts.end()) accounts.emplace_back(identity.account_id, identity.account);
 }
 
+// A request an edge forwarded, which the edge charged to its session's pools already.
+bool rate_limited_already(const Gateway::Reply& reply) {
+  return reply.forwarded && reply.forwarded->rate_limited;
+}
+
+// A token granted to a forwarded request: the edge learns whom it identifies with the answer.
+void note_forwarded_grant(const Gateway::Reply& reply, const TokenGrant& grant) {
+  if (!reply.forwarded) return;
+  reply.forwarded->access_token = grant.access_token;
+  reply.forwarded->identity = grant.identity;
+}
+
 }  // namespace
 
 void Gateway::fund_once(const Identity& identity) {
@@ -88,7 +100,7 @@ void Gateway::fund_once(const Identity& identity) {
 std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required) {
   const std::int64_t now_ms = now_us() / 1000;
   const std::string ip(call.peer);
-  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  const Caller caller{ip, call.connection_id, call.reply.id_json};
   std::optional<AuthResult<Identity>> result;
   const auto token = call.params().get_string("access_token");
   if (token) {
@@ -105,7 +117,8 @@ std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required
   }
   if (!*result) {
     // Over HTTP, a private request without a valid identity spends its address's credits.
-    if (call.reply.is_http && !http_ip_limits_->admit(call.peer, call.request.method, now_ms)) {
+    if (call.reply.is_http && !rate_limited_already(call.reply) &&
+        !http_ip_limits_->admit(call.peer, call.request.method, now_ms)) {
       respond_error(call.reply, codec::errors::too_many_requests);
       return std::nullopt;
     }
@@ -121,8 +134,9 @@ std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required
   if (call.reply.audit) call.reply.audit->set_caller(identity.account, identity.client_id);
   // Over HTTP, an authenticated request spends its account's credits (Deribit's per
   // sub-account pools), wherever it comes from.
-  if (call.reply.is_http && !http_account_limits_->admit(std::to_string(identity.account_id),
-                                                         call.request.method, now_ms)) {
+  if (call.reply.is_http && !rate_limited_already(call.reply) &&
+      !http_account_limits_->admit(std::to_string(identity.account_id), call.request.method,
+                                   now_ms)) {
     respond_error(call.reply, codec::errors::too_many_requests);
     return std::nullopt;
   }
@@ -164,7 +178,7 @@ void Gateway::public_auth(Call& call) {
   request.scope = text("scope");
   if (const auto timestamp = p.get_int64("timestamp")) request.timestamp_ms = timestamp.value;
   const std::string ip(call.peer);
-  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  const Caller caller{ip, call.connection_id, call.reply.id_json};
   const AuthResult<TokenGrant> result = auth_->authenticate(request, caller, now_us() / 1000);
   if (!result) {
     const AuthError& error = result.error();
@@ -176,6 +190,7 @@ void Gateway::public_auth(Call& call) {
     return;
   }
   fund_once(result->identity);
+  note_forwarded_grant(call.reply, *result);
   if (call.session != nullptr) {
     call.session->identity = result->identity;
     call.session->authenticated = true;
@@ -211,7 +226,7 @@ void Gateway::public_fork_token(Call& call) {
     return;
   }
   const std::string ip(call.peer);
-  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  const Caller caller{ip, call.connection_id, call.reply.id_json};
   answer_token_grant(call.reply, auth_->fork_token(refresh_token.value, session_name.value, caller,
                                                    now_us() / 1000));
 }
@@ -234,7 +249,7 @@ void Gateway::public_exchange_token(Call& call) {
     return;
   }
   const std::string ip(call.peer);
-  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  const Caller caller{ip, call.connection_id, call.reply.id_json};
   answer_token_grant(call.reply, auth_->exchange_token(refresh_token.value, subject_id.value,
                                                        scope ? scope.value : std::string_view(),
                                                        caller, now_us() / 1000));
@@ -251,6 +266,7 @@ void Gateway::answer_token_grant(const Reply& reply, const AuthResult<TokenGrant
     return;
   }
   fund_once(result->identity);
+  note_forwarded_grant(reply, *result);
   respond(reply, [&](auto& w) {
     w.begin_object(5);
     write_token_members(w, *result);
@@ -265,7 +281,7 @@ void Gateway::private_logout(Call& call) {
   const bool invalidate_tokens = !invalidate || invalidate.value;
   const auto token = call.params().get_string("access_token");
   const std::string ip(call.peer);
-  const Caller caller{ip, call.session != nullptr ? call.session->id : 0, call.reply.id_json};
+  const Caller caller{ip, call.connection_id, call.reply.id_json};
   const std::int64_t now_ms = now_us() / 1000;
   if (token && invalidate_tokens) auth_->logout(token.value, caller, now_ms);
   Session* session = call.session;
@@ -331,7 +347,7 @@ void Gateway::place_order(Call& call, market::Side side) {
   order.side = side;
   order.timestamp = now_us() / 1000;
   // Cancel-on-disconnect cancels the orders of one connection: they carry its id.
-  order.origin = call.session != nullptr ? call.session->id : 0;
+  order.origin = call.connection_id;
   auto amount = p.get_double("amount");
   if (!amount) {
     // Deribit accepts `contracts` instead of `amount`.

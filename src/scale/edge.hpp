@@ -1,0 +1,122 @@
+// An edge gateway's link to the venue (`greekwire serve --role edge`, docs/SCALE-OUT.md):
+//
+//  - market: an ordered JetStream consumer of gw.md.> feeds the gateway's mirror (the same
+//    sim::Mirror relay mode uses), after a bootstrap that lists every instrument and takes each
+//    book's snapshot from the venue (gw.venue.listing, gw.venue.book); changes the snapshot
+//    already holds are skipped, so every book continues the venue's change_id chain exactly.
+//    The stream's envelope carries the venue's epoch and a gapless sequence: a missing number,
+//    another epoch (the venue restarted), the venue's own resync notice or a silent stream
+//    marks every book stale (subscribers get a "resync" snapshot) and bootstraps again. A NATS
+//    outage the library recovers from is caught up from the stream (the ordered consumer resumes
+//    after the last message it delivered); if the stream no longer holds what was missed, the
+//    sequence check resynchronises.
+//  - requests: forward() sends a request to gw.venue.rpc with a request id and a deadline and
+//    answers within the venue timeout, from the venue's answer or with an error (no venue, NATS
+//    down, timed out). Never retried: at most once.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "gateway/gateway.hpp"
+#include "scale/nats.hpp"
+#include "sim/venue.hpp"
+
+namespace gw::scale {
+
+struct EdgeOptions {
+  std::string url;               // nats://host:port
+  double venue_timeout_s = 5;    // forwarded requests and bootstrap requests
+  double silence_resync_s = 10;  // no market data for this long: bootstrap again
+  bool log = true;
+};
+
+struct EdgeStats {
+  std::atomic<std::uint64_t> messages{0};  // stream messages applied
+  std::atomic<std::uint64_t> skipped{0};   // book changes a snapshot already held
+  std::atomic<std::uint64_t> gaps{0};      // sequence gaps, epoch changes, venue resyncs
+  std::atomic<std::uint64_t> bootstraps{0};
+  std::atomic<std::uint64_t> forwarded{0};
+  std::atomic<std::uint64_t> forward_failures{0};  // no venue, NATS down, timed out
+  std::atomic<bool> connected{false};
+  std::atomic<bool> live{false};  // bootstrapped and following the stream
+};
+
+class Edge {
+ public:
+  explicit Edge(EdgeOptions options);
+  ~Edge();
+  Edge(const Edge&) = delete;
+  Edge& operator=(const Edge&) = delete;
+
+  // Connects to NATS (false with `error` when it cannot be reached).
+  bool connect(std::string* error);
+  // For GatewayConfig::forward (valid while this Edge lives) and GatewayConfig::edge_id.
+  gateway::Forwarder forwarder();
+  std::uint32_t id() const { return id_; }
+  // Bootstraps the mirror (before the gateway starts, so that the market opens listed) and
+  // follows the stream from then on. False with `error` when the venue does not answer.
+  bool start(sim::Venue& mirror, std::string* error);
+  void stop();
+  const EdgeStats& stats() const { return stats_; }
+  std::string metrics_text() const;
+
+ private:
+  struct Pending {
+    gateway::ForwardDone done;
+    std::chrono::steady_clock::time_point deadline;
+  };
+
+  void forward(gateway::ForwardedCall call, gateway::ForwardDone done);
+  void on_answer(const NatsMessage& message);
+  void expire_requests();
+  void fail(gateway::ForwardDone& done, std::string reason);
+
+  bool bootstrap(std::string* error);
+  void run();
+  void apply(const std::string& data, std::vector<sim::FeedInput>& inputs);
+  void lose(const std::string& why, std::vector<sim::FeedInput>& inputs);
+  void log(const std::string& line) const;
+
+  EdgeOptions options_;
+  std::uint32_t id_;
+  std::string id_text_;
+  EdgeStats stats_;
+  std::unique_ptr<NatsConnection> nats_;
+  std::unique_ptr<Subscription> answers_;
+  std::string inbox_;
+  sim::Venue* mirror_ = nullptr;
+
+  // Forwarded requests in flight.
+  std::mutex pending_mutex_;
+  std::unordered_map<std::uint64_t, Pending> pending_;
+  std::uint64_t next_request_ = 1;
+
+  // The stream: the consumer's callback queues, the feed thread applies.
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::deque<std::string> queue_;
+  std::unique_ptr<Subscription> stream_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+
+  // Feed thread.
+  bool need_bootstrap_ = false;
+  std::string epoch_;
+  std::uint64_t next_seq_ = 0;                                      // 0: the first message sets it
+  std::unordered_map<std::string, std::uint64_t> snapshot_change_;  // book → snapshot change_id
+  std::unordered_set<std::string> listed_;
+  std::chrono::steady_clock::time_point last_message_;
+};
+
+}  // namespace gw::scale

@@ -1,0 +1,98 @@
+// A thin C++ face on the NATS C client (libnats, Debian's libnats-dev): one connection with
+// JetStream, subscriptions that own their C handles, and the subjects and stream greekwire uses
+// (docs/SCALE-OUT.md). Callbacks run on libnats' threads.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace gw::scale {
+
+// ---- Names (docs/SCALE-OUT.md, "Subjects") ------------------------------------------------------
+
+// The venue's market data: gw.md.<CURRENCY>.<kind>, kind one of instrument, book, trades,
+// ticker, index, control. One JetStream stream holds them all.
+inline constexpr std::string_view kStreamName = "GREEKWIRE_MD";
+inline constexpr std::string_view kMarketSubjects = "gw.md.>";
+// Request-reply services of the venue.
+inline constexpr std::string_view kRpcSubject = "gw.venue.rpc";          // forwarded requests
+inline constexpr std::string_view kListingSubject = "gw.venue.listing";  // instruments + epoch
+inline constexpr std::string_view kBookSubject = "gw.venue.book";        // one book's snapshot
+
+std::string market_subject(std::string_view currency, std::string_view kind);
+
+// ---- Connection
+// ----------------------------------------------------------------------------------
+
+struct NatsMessage {
+  std::string_view subject;
+  std::string_view reply;  // empty: no reply expected
+  std::string_view data;
+  std::uint64_t stream_sequence = 0;  // JetStream messages
+  bool no_responders = false;         // a request's answer: nobody listens on its subject
+};
+using MessageHandler = std::function<void(const NatsMessage&)>;
+
+class Subscription {
+ public:
+  Subscription(natsSubscription* sub, std::unique_ptr<MessageHandler> handler);
+  ~Subscription();  // unsubscribes
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+ private:
+  natsSubscription* sub_;
+  std::unique_ptr<MessageHandler> handler_;
+};
+
+class NatsConnection {
+ public:
+  struct Options {
+    std::string url;   // nats://host:port
+    std::string name;  // shown by the server (connz)
+    double connect_timeout_s = 5;
+    // Publications kept while disconnected, replayed on reconnect (more fail, and count).
+    int reconnect_buffer_bytes = 64 << 20;
+    std::function<void()> on_disconnected;
+    std::function<void()> on_reconnected;
+  };
+
+  // Connects (reconnecting for ever afterwards); nullptr with `error` when the server cannot be
+  // reached now.
+  static std::unique_ptr<NatsConnection> connect(Options options, std::string* error);
+  ~NatsConnection();
+  NatsConnection(const NatsConnection&) = delete;
+  NatsConnection& operator=(const NatsConnection&) = delete;
+
+  bool connected() const;
+  // Fire and forget; false when the client refused it (closed, reconnect buffer full).
+  bool publish(std::string_view subject, std::string_view data);
+  bool publish_request(std::string_view subject, std::string_view reply, std::string_view data);
+  // A blocking request; false with `error` on timeout, no responders or a closed connection.
+  bool request(std::string_view subject, std::string_view data, double timeout_s,
+               std::string& answer, std::string* error);
+  std::unique_ptr<Subscription> subscribe(std::string_view subject, MessageHandler handler,
+                                          std::string* error);
+  // JetStream: creates the market-data stream, or updates its limits if it exists.
+  bool ensure_stream(double max_age_s, std::int64_t max_bytes, std::string* error);
+  // JetStream: an ordered consumer of `subject` from new messages on (the library recreates it
+  // from the last sequence it delivered after a reconnect or a missed message).
+  std::unique_ptr<Subscription> subscribe_stream(std::string_view subject, MessageHandler handler,
+                                                 std::string* error);
+  std::string new_inbox() const;
+
+ private:
+  explicit NatsConnection(Options options) : options_(std::move(options)) {}
+  Options options_;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
+std::string nats_error(natsStatus status);
+
+}  // namespace gw::scale

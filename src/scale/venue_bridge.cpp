@@ -1,0 +1,343 @@
+#include "scale/venue_bridge.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "codec/json_writer.hpp"
+#include "gateway/encode.hpp"
+#include "scale/wire.hpp"
+
+namespace gw::scale {
+
+namespace {
+
+constexpr std::size_t kRememberedRequests = 100'000;
+
+std::string random_epoch() {
+  std::random_device device;
+  const std::uint64_t value = (static_cast<std::uint64_t>(device()) << 32) | device();
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view currency_name(market::Currency currency) {
+  return market::to_string(currency);
+}
+
+std::optional<market::Currency> currency_named(std::string_view text) {
+  for (const market::Currency c : {market::Currency::BTC, market::Currency::ETH}) {
+    if (market::to_string(c) == text) return c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+VenueBridge::VenueBridge(VenueBridgeOptions options, gateway::Gateway& gateway)
+    : options_(std::move(options)),
+      gateway_(gateway),
+      events_(gateway.venue().add_consumer()),
+      epoch_(random_epoch()) {}
+
+VenueBridge::~VenueBridge() {
+  stop();
+}
+
+bool VenueBridge::start(std::string* error) {
+  NatsConnection::Options o;
+  o.url = options_.url;
+  o.name = "greekwire venue " + epoch_;
+  o.on_disconnected = [this] {
+    stats_.connected = false;
+    log("lost the NATS connection: publications are kept for the reconnect");
+  };
+  o.on_reconnected = [this] {
+    stats_.connected = true;
+    log("reconnected to NATS");
+  };
+  nats_ = NatsConnection::connect(std::move(o), error);
+  if (!nats_) return false;
+  if (!nats_->ensure_stream(options_.stream_max_age_s, options_.stream_max_bytes, error)) {
+    return false;
+  }
+  auto listing = nats_->subscribe(
+      kListingSubject, [this](const NatsMessage& m) { on_listing(m); }, error);
+  auto book = nats_->subscribe(
+      kBookSubject, [this](const NatsMessage& m) { on_book(m); }, error);
+  auto rpc = nats_->subscribe(
+      kRpcSubject, [this](const NatsMessage& m) { on_call(m); }, error);
+  if (!listing || !book || !rpc) return false;
+  services_.push_back(std::move(listing));
+  services_.push_back(std::move(book));
+  services_.push_back(std::move(rpc));
+  stats_.connected = true;
+  thread_ = std::thread([this] { run(); });
+  return true;
+}
+
+void VenueBridge::stop() {
+  if (stop_.exchange(true)) return;
+  services_.clear();
+  if (thread_.joinable()) thread_.join();
+  nats_.reset();  // flushes what is still buffered
+}
+
+// ---- market data ------------------------------------------------------------------------------
+
+void VenueBridge::run() {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    std::size_t n = 0;
+    while (n < 4096) {
+      sim::VenueEvent* event = events_.queue().peek();
+      if (event == nullptr) break;
+      publish(*event);
+      events_.queue().pop();
+      ++n;
+    }
+    if (n == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+template <class WriteData>
+void VenueBridge::send(std::string_view currency, std::string_view kind, std::string_view channel,
+                       WriteData&& write_data) {
+  // The sequence number counts what the venue meant to publish: one the client refuses (its
+  // reconnect buffer is full) is a gap the edges see.
+  const std::uint64_t seq = ++seq_;
+  out_.clear();
+  codec::JsonWriter w(out_);
+  w.begin_object(4);
+  w.key("epoch");
+  w.value(std::string_view(epoch_));
+  w.key("seq");
+  w.value(seq);
+  w.key("channel");
+  w.value(channel);
+  w.key("data");
+  write_data(w);
+  w.end_object();
+  if (nats_->publish(market_subject(currency, kind), out_)) {
+    stats_.published.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    stats_.publish_failures.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void VenueBridge::publish(const sim::VenueEvent& event) {
+  const auto instrument_of = [this](market::InstrumentId id) -> const market::Instrument* {
+    return id < by_id_.size() ? by_id_[id].get() : nullptr;
+  };
+  if (const auto* listed = std::get_if<sim::InstrumentListed>(&event)) {
+    const auto& instrument = listed->instrument;
+    if (by_id_.size() <= instrument->id) by_id_.resize(instrument->id + 1);
+    by_id_[instrument->id] = instrument;
+    remember(instrument);
+    send(currency_name(instrument->currency), "instrument", "gw.instrument",
+         [&](auto& w) { gateway::write_instrument(w, *instrument); });
+  } else if (const auto* closed = std::get_if<sim::InstrumentClosed>(&event)) {
+    if (const market::Instrument* i = instrument_of(closed->instrument)) {
+      send(currency_name(i->currency), "instrument", "gw.expired", [&](auto& w) {
+        w.begin_object(2);
+        w.key("instrument_name");
+        w.value(std::string_view(i->name));
+        w.key("timestamp");
+        w.value(closed->timestamp);
+        w.end_object();
+      });
+    }
+  } else if (const auto* change = std::get_if<sim::OwnedBookChange>(&event)) {
+    if (const market::Instrument* i = instrument_of(change->instrument)) {
+      channel_ = "book." + i->name + ".raw";
+      send(currency_name(i->currency), "book", channel_,
+           [&](auto& w) { gateway::write_book_change(w, *change, *i, false); });
+    }
+  } else if (const auto* trade = std::get_if<market::Trade>(&event)) {
+    if (const market::Instrument* i = instrument_of(trade->instrument)) {
+      channel_ = "trades." + i->name + ".raw";
+      send(currency_name(i->currency), "trades", channel_, [&](auto& w) {
+        w.begin_array(1);
+        gateway::write_trade(w, *trade, *i);
+        w.end_array();
+      });
+    }
+  } else if (const auto* ticker = std::get_if<sim::Ticker>(&event)) {
+    if (const market::Instrument* i = instrument_of(ticker->instrument)) {
+      channel_ = "ticker." + i->name + ".raw";
+      send(currency_name(i->currency), "ticker", channel_,
+           [&](auto& w) { gateway::write_ticker(w, *ticker, *i); });
+    }
+  } else if (const auto* index = std::get_if<market::IndexPrice>(&event)) {
+    channel_ = "deribit_price_index." + std::string(gateway::index_name(index->currency));
+    send(currency_name(index->currency), "index", channel_,
+         [&](auto& w) { gateway::write_index_price(w, *index); });
+  } else if (const auto* gap = std::get_if<sim::StreamGap>(&event)) {
+    // This consumer fell behind the venue and lost events: every edge must resynchronise.
+    stats_.resyncs.fetch_add(1, std::memory_order_relaxed);
+    log("fell behind the venue (" + std::to_string(gap->dropped) +
+        " events lost): edges will resynchronise");
+    send("any", "control", "gw.resync", [&](auto& w) {
+      w.begin_object(1);
+      w.key("dropped");
+      w.value(gap->dropped);
+      w.end_object();
+    });
+  }
+}
+
+// ---- services ---------------------------------------------------------------------------------
+
+void VenueBridge::remember(const std::shared_ptr<const market::Instrument>& instrument) {
+  std::lock_guard lock(names_mutex_);
+  by_name_[instrument->name] = instrument;
+}
+
+std::shared_ptr<const market::Instrument> VenueBridge::instrument_named(std::string_view name) {
+  std::lock_guard lock(names_mutex_);
+  const auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+// Request: a currency ("BTC"). Answer: {"epoch": ..., "instruments": [get_instruments rows]}.
+void VenueBridge::on_listing(const NatsMessage& message) {
+  if (message.reply.empty()) return;
+  const auto currency = currency_named(message.data);
+  const std::string reply(message.reply);
+  if (!currency) {
+    nats_->publish(reply, R"({"error":"unknown currency"})");
+    return;
+  }
+  market::InstrumentQuery query;
+  query.currency = *currency;
+  const bool queued = gateway_.venue().get_instruments(
+      query, [this, reply](const std::vector<market::Instrument>& instruments) {
+        std::string out;
+        codec::JsonWriter w(out);
+        w.begin_object(2);
+        w.key("epoch");
+        w.value(std::string_view(epoch_));
+        w.key("instruments");
+        w.begin_array(instruments.size());
+        for (const market::Instrument& i : instruments) {
+          remember(std::make_shared<const market::Instrument>(i));
+          gateway::write_instrument(w, i);
+        }
+        w.end_array();
+        w.end_object();
+        nats_->publish(reply, out);
+      });
+  if (!queued) nats_->publish(reply, R"({"error":"the venue is not taking commands"})");
+}
+
+// Request: an instrument name. Answer: {"epoch": ..., "data": the book.{name}.raw snapshot}.
+// The venue takes the snapshot between two events, so the stream's changes after it continue
+// its change_id.
+void VenueBridge::on_book(const NatsMessage& message) {
+  if (message.reply.empty()) return;
+  const std::string reply(message.reply);
+  const auto instrument = instrument_named(message.data);
+  if (!instrument) {
+    nats_->publish(reply, R"({"error":"unknown instrument"})");
+    return;
+  }
+  const bool queued = gateway_.venue().get_book(
+      instrument->id, 0, [this, reply, instrument](const sim::BookSnapshot& book) {
+        if (!book.found) {
+          nats_->publish(reply, R"({"error":"no such book"})");
+          return;
+        }
+        std::string out;
+        codec::JsonWriter w(out);
+        w.begin_object(2);
+        w.key("epoch");
+        w.value(std::string_view(epoch_));
+        w.key("data");
+        gateway::write_book_change(w, book, *instrument);
+        w.end_object();
+        stats_.snapshots.fetch_add(1, std::memory_order_relaxed);
+        nats_->publish(reply, out);
+      });
+  if (!queued) nats_->publish(reply, R"({"error":"the venue is not taking commands"})");
+}
+
+bool VenueBridge::first_time(const std::string& request_id) {
+  std::lock_guard lock(seen_mutex_);
+  if (!seen_.insert(request_id).second) return false;
+  seen_order_.push_back(request_id);
+  if (seen_order_.size() > kRememberedRequests) {
+    seen_.erase(seen_order_.front());
+    seen_order_.pop_front();
+  }
+  return true;
+}
+
+// A request an edge forwarded. Refused without an answer (the edge has answered its client
+// 13028 already, or will when its deadline passes): a malformed call, a request id seen before
+// (at most once), a call taken after its deadline (it must not act after the client was told
+// it failed).
+void VenueBridge::on_call(const NatsMessage& message) {
+  if (message.reply.empty()) return;
+  std::string error;
+  auto call = decode_call(message.data, &error);
+  if (!call || !first_time(call->request_id) ||
+      (call->expires_at_ms != 0 && wall_ms() > call->expires_at_ms)) {
+    stats_.calls_refused.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  stats_.calls.fetch_add(1, std::memory_order_relaxed);
+  gateway_.call_forwarded(std::move(call->call),
+                          [this, reply = std::string(message.reply)](gateway::ForwardedAnswer a) {
+                            nats_->publish(reply, encode_answer(a));
+                          });
+}
+
+std::string VenueBridge::metrics_text() const {
+  std::string out;
+  const auto add = [&out](const char* name, const char* type, const char* help,
+                          std::uint64_t value) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+    out += name;
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  };
+  add("greekwire_venue_nats_connected", "gauge", "1 while connected to NATS.",
+      stats_.connected.load() ? 1 : 0);
+  add("greekwire_venue_stream_published_total", "counter", "Market-data messages published.",
+      stats_.published.load());
+  add("greekwire_venue_stream_publish_failures_total", "counter",
+      "Market-data messages the NATS client refused (edges see the gap and resync).",
+      stats_.publish_failures.load());
+  add("greekwire_venue_stream_resyncs_total", "counter",
+      "Times the bridge fell behind the venue and told the edges to resynchronise.",
+      stats_.resyncs.load());
+  add("greekwire_venue_forwarded_calls_total", "counter", "Requests forwarded by edges.",
+      stats_.calls.load());
+  add("greekwire_venue_forwarded_calls_refused_total", "counter",
+      "Forwarded requests dropped: duplicates, past their deadline, malformed.",
+      stats_.calls_refused.load());
+  add("greekwire_venue_book_snapshots_total", "counter", "Book snapshots sent to edges.",
+      stats_.snapshots.load());
+  return out;
+}
+
+void VenueBridge::log(const std::string& line) const {
+  if (options_.log) std::fprintf(stderr, "greekwire venue: %s\n", line.c_str());
+}
+
+}  // namespace gw::scale
