@@ -287,27 +287,26 @@ void Edge::lose(const std::string& why, std::vector<sim::FeedInput>& inputs) {
 
 void Edge::apply(const std::string& data, std::vector<sim::FeedInput>& inputs) {
   std::string error;
-  const auto message = Value::parse_json(data, &error);
+  const auto message = decode_stream_message(data, &error);
   if (!message) {
     lose("a malformed stream message (" + error + ")", inputs);
     return;
   }
-  if ((*message)["epoch"].as_string() != epoch_) {
+  if (message->epoch != epoch_) {
     lose("the venue restarted", inputs);
     return;
   }
-  const std::uint64_t seq = (*message)["seq"].as_uint(0);
-  if (next_seq_ != 0 && seq != next_seq_) {
-    lose("stream messages " + std::to_string(next_seq_) + " to " + std::to_string(seq - 1) +
-             " are missing",
+  if (next_seq_ != 0 && message->seq != next_seq_) {
+    lose("stream messages " + std::to_string(next_seq_) + " to " +
+             std::to_string(message->seq - 1) + " are missing",
          inputs);
     return;
   }
-  next_seq_ = seq + 1;
+  next_seq_ = message->seq + 1;
   last_message_ = Clock::now();
   stats_.messages.fetch_add(1, std::memory_order_relaxed);
-  const std::string_view channel = (*message)["channel"].as_string();
-  const Value& body = (*message)["data"];
+  const std::string_view channel = message->channel;
+  const Value& body = message->data;
   if (channel == "gw.instrument") {
     if (auto instrument = feed::instrument_from_row(body, &error)) {
       listed_.insert(instrument->name);

@@ -85,6 +85,26 @@ std::optional<WireCall> decode_call(std::string_view data, std::string* error) {
   return w;
 }
 
+std::optional<StreamMessage> decode_stream_message(std::string_view text, std::string* error) {
+  auto v = Value::parse_json(text, error);
+  if (!v) return std::nullopt;
+  const Value* epoch = v->find("epoch");
+  const Value* seq = v->find("seq");
+  const Value* channel = v->find("channel");
+  const Value* data = v->find("data");
+  if (epoch == nullptr || !epoch->is_string() || seq == nullptr || !seq->is_integer() ||
+      seq->as_uint(0) == 0 || channel == nullptr || !channel->is_string() || data == nullptr) {
+    *error = "a stream message needs epoch, seq (> 0), channel and data";
+    return std::nullopt;
+  }
+  StreamMessage m;
+  m.epoch = std::string(epoch->as_string());
+  m.seq = seq->as_uint(0);
+  m.channel = std::string(channel->as_string());
+  m.data = *data;
+  return m;
+}
+
 std::string encode_answer(const gateway::ForwardedAnswer& a) {
   Value v;
   v.set("response", a.response).set("is_error", a.is_error).set("http_status", a.http_status);

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <greekwire/value.hpp>
+
 #include "gateway/gateway.hpp"
 
 namespace gw::scale {
@@ -20,6 +22,17 @@ struct WireCall {
 
 std::string encode_call(const WireCall& call);
 std::optional<WireCall> decode_call(std::string_view data, std::string* error);
+
+// One market-data message of the stream (docs/SCALE-OUT.md, "Subjects"):
+// {"epoch": ..., "seq": ..., "channel": ..., "data": ...}.
+struct StreamMessage {
+  std::string epoch;
+  std::uint64_t seq = 0;
+  std::string channel;
+  greekwire::Value data;
+};
+// nullopt with `error` unless every member is there with its type (seq > 0).
+std::optional<StreamMessage> decode_stream_message(std::string_view text, std::string* error);
 
 std::string encode_answer(const gateway::ForwardedAnswer& answer);
 // `delivered` is set; nullopt with `error` for a malformed answer.
