@@ -46,6 +46,7 @@ void Gateway::forward(const Reply& reply, Session* session, std::string_view met
     call.peer = session->peer;
     call.connection_id = edge_connection_id(session->id);
   }
+  if (session != nullptr && method == "public/auth") session->awaiting_grant = true;
   metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
   config_.forward(
       std::move(call), [this, reply, method = std::string(method)](ForwardedAnswer answer) mutable {
@@ -57,12 +58,21 @@ void Gateway::forward(const Reply& reply, Session* session, std::string_view met
 }
 
 void Gateway::relay_answer(const Reply& reply, const std::string& method, ForwardedAnswer& answer) {
+  Session* session = reply.is_http ? nullptr : find_session(reply.thread, reply.session);
+  // Whatever the answer, the requests held behind a public/auth go on after it.
+  struct Release {
+    Gateway& gateway;
+    Session* session;
+    bool grant;
+    ~Release() {
+      if (session != nullptr && grant) gateway.release_held(*session);
+    }
+  } release{*this, session, method == "public/auth"};
   if (!answer.delivered) {
     metrics_.forward_failures.fetch_add(1, std::memory_order_relaxed);
     respond_error(reply, codec::errors::temporarily_unavailable, answer.reason);
     return;
   }
-  Session* session = reply.is_http ? nullptr : find_session(reply.thread, reply.session);
   if (session != nullptr && !answer.is_error) {
     if (method == "public/auth" && answer.identity) {
       session->identity = std::move(answer.identity);
@@ -90,6 +100,47 @@ void Gateway::relay_answer(const Reply& reply, const std::string& method, Forwar
       io.out, reply.encoding, [&](auto& w) { codec::transcode_json(w, root); },
       reply.result_member);
   send_bytes(reply, io.out, answer.is_error);
+}
+
+// At most this many requests wait behind a public/auth; more are refused (10028).
+constexpr std::size_t kMaxHeldRequests = 256;
+
+void Gateway::hold_request(Session& session, std::string_view text) {
+  if (session.held.size() < kMaxHeldRequests) {
+    session.held.emplace_back(text);
+    return;
+  }
+  Reply reply;
+  reply.thread = session.thread;
+  reply.session = session.id;
+  reply.encoding = session.encoding;
+  reply.us_in = now_us();
+  respond_error(reply, codec::errors::too_many_requests, "requests held behind public/auth");
+}
+
+// Runs the held requests in order; one of them may be another public/auth, which holds the
+// rest again.
+void Gateway::release_held(Session& session) {
+  session.awaiting_grant = false;
+  std::vector<std::string> held = std::move(session.held);
+  session.held.clear();
+  const std::uint64_t id = session.id;
+  const std::size_t thread = session.thread;
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    Session* s = find_session(thread, id);
+    if (s == nullptr || !s->socket->is_open()) return;  // closed meanwhile
+    if (s->awaiting_grant) {
+      s->held.insert(s->held.begin(), std::make_move_iterator(held.begin() + i),
+                     std::make_move_iterator(held.end()));
+      return;
+    }
+    Reply reply;
+    reply.thread = thread;
+    reply.session = id;
+    reply.encoding = s->encoding;
+    reply.us_in = now_us();
+    handle_text(thread, s, held[i], reply);
+  }
 }
 
 // Unique across edges as long as session ids are below 2^40 and edges draw different 24-bit

@@ -365,8 +365,14 @@ void Gateway::on_message(ws::WebSocket& socket, ws::MessageType type,
     respond_error(reply, codec::errors::bad_request, "requests are JSON text messages");
     return;
   }
-  handle_text(session->thread, session,
-              {reinterpret_cast<const char*>(payload.data()), payload.size()}, reply);
+  const std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
+  // An edge waiting for the venue's answer to public/auth holds the requests that follow, so
+  // that they see the connection authenticated, as they would on a single process.
+  if (session->awaiting_grant) {
+    hold_request(*session, text);
+    return;
+  }
+  handle_text(session->thread, session, text, reply);
 }
 
 void Gateway::on_drain(ws::WebSocket& socket) {

@@ -197,6 +197,8 @@ class Gateway : public ws::WebSocketHandler {
                const HttpContext* http);
   void relay_answer(const Reply& reply, const std::string& method, ForwardedAnswer& answer);
   std::uint64_t edge_connection_id(std::uint64_t session_id) const;
+  void hold_request(Session& session, std::string_view text);
+  void release_held(Session& session);
   void answer_forwarded(const Reply& reply, const std::string& bytes, bool is_error,
                         int http_status);
 

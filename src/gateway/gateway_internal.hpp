@@ -55,6 +55,9 @@ struct Gateway::Session {
   // An edge: what authenticates this connection's requests at the venue ("Bearer <token>"
   // after a forwarded public/auth).
   std::string forward_authorization;
+  // ... and while its public/auth is at the venue, the requests that came after it.
+  bool awaiting_grant = false;
+  std::vector<std::string> held;
   // Backpressure: armed when a notification is first dropped, cancelled when the backlog is
   // back under half the cap; if it fires first, the session is closed (slow-subscriber
   // timeout).
