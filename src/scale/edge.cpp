@@ -75,6 +75,15 @@ bool Edge::connect(std::string* error) {
       inbox_ + ".*", [this](const NatsMessage& m) { on_answer(m); }, error);
   if (!answers_) return false;
   stats_.connected = true;
+  expiry_ = std::thread([this] {
+    std::unique_lock lock(queue_mutex_);
+    while (!stop_.load()) {
+      stopping_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stop_.load(); });
+      lock.unlock();
+      expire_requests();
+      lock.lock();
+    }
+  });
   return true;
 }
 
@@ -93,8 +102,13 @@ bool Edge::start(sim::Venue& mirror, std::string* error) {
 
 void Edge::stop() {
   if (stop_.exchange(true)) return;
+  {
+    std::lock_guard lock(queue_mutex_);  // so that no waiter misses the stop
+  }
   queue_ready_.notify_all();
+  stopping_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (expiry_.joinable()) expiry_.join();
   stream_.reset();
   answers_.reset();
   std::unordered_map<std::uint64_t, Pending> pending;
@@ -343,7 +357,6 @@ void Edge::run() {
   std::deque<std::string> batch;
   std::vector<sim::FeedInput> inputs;
   while (!stop_.load()) {
-    expire_requests();
     if (need_bootstrap_) {
       std::string error;
       if (bootstrap(&error)) {

@@ -108,6 +108,10 @@ class Edge {
   std::deque<std::string> queue_;
   std::unique_ptr<Subscription> stream_;
   std::thread thread_;
+  // Expires forwarded requests on time, whatever the feed thread is doing (a bootstrap blocks
+  // it for up to a venue timeout per request).
+  std::thread expiry_;
+  std::condition_variable stopping_;
   std::atomic<bool> stop_{false};
 
   // Feed thread.
