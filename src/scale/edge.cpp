@@ -52,6 +52,7 @@ Edge::Edge(EdgeOptions options) : options_(std::move(options)) {
 
 Edge::~Edge() {
   stop();
+  nats_.reset();
 }
 
 bool Edge::connect(std::string* error) {
@@ -117,7 +118,8 @@ void Edge::stop() {
     pending.swap(pending_);
   }
   for (auto& [id, p] : pending) fail(p.done, "the gateway is stopping");
-  nats_.reset();
+  // The connection itself stays until the destructor: the gateway may still forward until it
+  // stops, and is answered at once.
 }
 
 // ---- requests ---------------------------------------------------------------------------------
@@ -131,6 +133,10 @@ void Edge::fail(gateway::ForwardDone& done, std::string reason) {
 
 void Edge::forward(gateway::ForwardedCall call, gateway::ForwardDone done) {
   stats_.forwarded.fetch_add(1, std::memory_order_relaxed);
+  if (stop_.load()) {
+    fail(done, "the gateway is stopping");
+    return;
+  }
   // Not queued for a reconnect: the request would reach the venue after its client was told
   // it failed (the venue drops it past its deadline anyway).
   if (!nats_->connected()) {

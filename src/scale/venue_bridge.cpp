@@ -49,6 +49,7 @@ VenueBridge::VenueBridge(VenueBridgeOptions options, gateway::Gateway& gateway)
 
 VenueBridge::~VenueBridge() {
   stop();
+  nats_.reset();  // flushes what is still buffered
 }
 
 bool VenueBridge::start(std::string* error) {
@@ -87,7 +88,8 @@ void VenueBridge::stop() {
   if (stop_.exchange(true)) return;
   services_.clear();
   if (thread_.joinable()) thread_.join();
-  nats_.reset();  // flushes what is still buffered
+  // The connection stays until the destructor: forwarded calls still at the gateway publish
+  // their answers through it.
 }
 
 // ---- market data ------------------------------------------------------------------------------
