@@ -8,6 +8,7 @@
 #include "codec/text.hpp"
 #include "feed/translate.hpp"
 #include "greekwire/channels.hpp"
+#include "http/prometheus.hpp"
 
 namespace gw::feed {
 
@@ -366,21 +367,9 @@ RelayStats Relay::stats() const {
 
 std::string metrics_text(const RelayStats& s) {
   std::string out;
-  const auto add = [&out](const char* name, const char* type, const char* help,
+  const auto add = [&out](std::string_view name, const char* type, const char* help,
                           std::uint64_t value) {
-    out += "# HELP greekwire_relay_";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE greekwire_relay_";
-    out += name;
-    out += ' ';
-    out += type;
-    out += "\ngreekwire_relay_";
-    out += name;
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
+    http::append_metric(out, "greekwire_relay_" + std::string(name), type, help, value);
   };
   add("upstream_connected", "gauge", "1 while the upstream connection is ready.", s.connected);
   add("upstream_messages_total", "counter", "Notifications received from the upstream.",

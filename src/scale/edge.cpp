@@ -7,6 +7,7 @@
 #include <random>
 
 #include "feed/translate.hpp"
+#include "http/prometheus.hpp"
 #include "scale/wire.hpp"
 
 namespace gw::scale {
@@ -397,8 +398,7 @@ std::string Edge::metrics_text() const {
   std::string out;
   const auto add = [&out](const char* name, const char* type, const char* help,
                           std::uint64_t value) {
-    out += std::string("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n' +
-           name + ' ' + std::to_string(value) + '\n';
+    http::append_metric(out, name, type, help, value);
   };
   add("greekwire_edge_nats_connected", "gauge", "1 while connected to NATS.",
       stats_.connected.load() ? 1 : 0);

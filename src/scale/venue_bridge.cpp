@@ -6,6 +6,7 @@
 
 #include "codec/json_writer.hpp"
 #include "gateway/encode.hpp"
+#include "http/prometheus.hpp"
 #include "scale/wire.hpp"
 
 namespace gw::scale {
@@ -196,6 +197,20 @@ void VenueBridge::publish(const sim::VenueEvent& event) {
 
 // ---- services ---------------------------------------------------------------------------------
 
+// A service's answer: {"epoch": ..., key: what `write` writes}.
+template <class Write>
+std::string VenueBridge::with_epoch(std::string_view key, Write&& write) const {
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object(2);
+  w.key("epoch");
+  w.value(std::string_view(epoch_));
+  w.key(key);
+  write(w);
+  w.end_object();
+  return out;
+}
+
 void VenueBridge::remember(const std::shared_ptr<const market::Instrument>& instrument) {
   std::lock_guard lock(names_mutex_);
   by_name_[instrument->name] = instrument;
@@ -220,20 +235,14 @@ void VenueBridge::on_listing(const NatsMessage& message) {
   query.currency = *currency;
   const bool queued = gateway_.venue().get_instruments(
       query, [this, reply](const std::vector<market::Instrument>& instruments) {
-        std::string out;
-        codec::JsonWriter w(out);
-        w.begin_object(2);
-        w.key("epoch");
-        w.value(std::string_view(epoch_));
-        w.key("instruments");
-        w.begin_array(instruments.size());
-        for (const market::Instrument& i : instruments) {
-          remember(std::make_shared<const market::Instrument>(i));
-          gateway::write_instrument(w, i);
-        }
-        w.end_array();
-        w.end_object();
-        nats_->publish(reply, out);
+        nats_->publish(reply, with_epoch("instruments", [&](codec::JsonWriter& w) {
+                         w.begin_array(instruments.size());
+                         for (const market::Instrument& i : instruments) {
+                           remember(std::make_shared<const market::Instrument>(i));
+                           gateway::write_instrument(w, i);
+                         }
+                         w.end_array();
+                       }));
       });
   if (!queued) nats_->publish(reply, R"({"error":"the venue is not taking commands"})");
 }
@@ -255,16 +264,10 @@ void VenueBridge::on_book(const NatsMessage& message) {
           nats_->publish(reply, R"({"error":"no such book"})");
           return;
         }
-        std::string out;
-        codec::JsonWriter w(out);
-        w.begin_object(2);
-        w.key("epoch");
-        w.value(std::string_view(epoch_));
-        w.key("data");
-        gateway::write_book_change(w, book, *instrument);
-        w.end_object();
         stats_.snapshots.fetch_add(1, std::memory_order_relaxed);
-        nats_->publish(reply, out);
+        nats_->publish(reply, with_epoch("data", [&](codec::JsonWriter& w) {
+                         gateway::write_book_change(w, book, *instrument);
+                       }));
       });
   if (!queued) nats_->publish(reply, R"({"error":"the venue is not taking commands"})");
 }
@@ -304,19 +307,7 @@ std::string VenueBridge::metrics_text() const {
   std::string out;
   const auto add = [&out](const char* name, const char* type, const char* help,
                           std::uint64_t value) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-    out += name;
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
+    http::append_metric(out, name, type, help, value);
   };
   add("greekwire_venue_nats_connected", "gauge", "1 while connected to NATS.",
       stats_.connected.load() ? 1 : 0);

@@ -70,6 +70,8 @@ class VenueBridge {
   template <class WriteData>
   void send(std::string_view currency, std::string_view kind, std::string_view channel,
             WriteData&& write_data);
+  template <class Write>
+  std::string with_epoch(std::string_view key, Write&& write) const;
   void on_listing(const NatsMessage& message);
   void on_book(const NatsMessage& message);
   void on_call(const NatsMessage& message);
