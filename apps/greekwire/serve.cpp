@@ -237,6 +237,10 @@ int run_serve(const ServeSettings& settings) {
     }
     options.venue.source = sim::MarketSource::mirror;
     options.forward = edge->forwarder();
+    options.subscribe_forwarded = [&edge](gateway::AccountRowId account,
+                                          const std::string& channel) {
+      edge->subscribe_private(account, channel);
+    };
     options.edge_id = edge->id();
   }
   gateway::Gateway gateway(options);
@@ -279,6 +283,11 @@ int run_serve(const ServeSettings& settings) {
     return 1;
   }
   if (replay) replay->start();
+  if (edge) {
+    edge->set_private_sink([&gateway](std::string_view route, std::string_view notification) {
+      gateway.deliver_forwarded(route, notification);
+    });
+  }
   if (bridge && !bridge->start(&error)) {
     std::fprintf(stderr, "greekwire serve: --nats: %s\n", error.c_str());
     gateway.stop();

@@ -14,6 +14,7 @@
 
 #include "codec/json_transcode.hpp"
 #include "gateway/gateway_internal.hpp"
+#include "gateway/protobuf_members.hpp"
 
 namespace gw::gateway {
 
@@ -140,6 +141,31 @@ void Gateway::release_held(Session& session) {
     reply.encoding = s->encoding;
     reply.us_in = now_us();
     handle_text(thread, s, held[i], reply);
+  }
+}
+
+void Gateway::deliver_forwarded(std::string_view route, std::string_view notification) {
+  const std::size_t bar = route.find('|');
+  const auto spec = parse_channel(route.substr(bar == std::string_view::npos ? 0 : bar + 1));
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (!spec || parser.parse(notification).get(root) != simdjson::SUCCESS) return;
+  auto message = std::make_shared<Notification>();
+  message->channel = std::string(route);
+  // Every encoding: private notifications are few, and each is made once for all threads.
+  std::string out;
+  for (std::size_t e = 0; e < kEncodings; ++e) {
+    const auto encoding = static_cast<Encoding>(e);
+    write_encoded(
+        out, encoding, [&](auto& w) { codec::transcode_json(w, root); },
+        encoding == Encoding::protobuf ? data_member(*spec) : nullptr);
+    message->frames[e] = std::make_shared<ws::PreparedMessage>(
+        is_binary(encoding) ? ws::MessageType::binary : ws::MessageType::text,
+        std::span(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()));
+  }
+  for (std::size_t thread = 0; thread < io_.size(); ++thread) {
+    std::vector<Delivery> deliveries{{message, 0}};
+    take_deliveries(thread, deliveries);
   }
 }
 

@@ -111,6 +111,9 @@ struct GatewayConfig {
   // An edge (docs/SCALE-OUT.md): private methods and authentication go to the venue through
   // this; the market is a mirror (venue.source).
   Forwarder forward;
+  // An edge: a connection subscribed to a private channel (user.*) of `account`; the venue's
+  // notifications of it come back through deliver_forwarded().
+  std::function<void(AccountRowId account, const std::string& channel)> subscribe_forwarded;
   // Tells this edge's connections apart from other edges' at the venue (edge_connection_id).
   std::uint32_t edge_id = 0;
 };
@@ -167,6 +170,10 @@ class Gateway : public ws::WebSocketHandler {
   // request (JSON, HTTP statuses). Any thread; `done` is called once, on an I/O thread. After
   // start().
   void call_forwarded(ForwardedCall call, ForwardDone done);
+  // An edge: a private channel's notification from the venue (the JSON-RPC notification as the
+  // venue's gateway wrote it), for this gateway's subscribers of `route` ("<account>|<name>").
+  // Any thread, after start().
+  void deliver_forwarded(std::string_view route, std::string_view notification);
 
   struct Session;
   struct Reply;

@@ -319,8 +319,7 @@ void Gateway::subscribe_channels(Call& call, bool allow_private) {
     std::optional<ChannelSpec> spec = parse_channel(name);
     if (!spec) continue;  // left out, as Deribit does
     if (spec->per_instrument() && !directory_.find(spec->instrument)) continue;
-    // An edge has no account events (docs/SCALE-OUT.md): its private channels are left out.
-    if (spec->is_private() && (!allow_private || !session.identity || config_.forward ||
+    if (spec->is_private() && (!allow_private || !session.identity ||
                                !session.identity->scopes.allows(required_scope_for_channel(name))))
       continue;
     // Deribit refuses raw intervals to unauthenticated connections as a whole request.
@@ -335,7 +334,13 @@ void Gateway::subscribe_channels(Call& call, bool allow_private) {
     respond_error(call.reply, codec::errors::too_many_requests, "too many channels");
     return;
   }
-  for (const Accepted& a : accepted) subscribe(session, a.spec, a.key);
+  for (const Accepted& a : accepted) {
+    subscribe(session, a.spec, a.key);
+    // An edge: the venue publishes the account's events (docs/SCALE-OUT.md).
+    if (a.spec.is_private() && config_.subscribe_forwarded) {
+      config_.subscribe_forwarded(session.identity->account_id, std::string(a.name));
+    }
+  }
   respond(call.reply, [&](auto& w) {
     w.begin_array(accepted.size());
     for (const Accepted& a : accepted) w.value(a.name);

@@ -18,6 +18,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::string_view kCurrencies[] = {"BTC", "ETH"};
+// Stream messages waiting for the feed thread at most (~100 MB at ~350 bytes each).
+constexpr std::size_t kMaxQueued = 300'000;
+// Bootstrap attempts when the edge starts (the venue may be busy, or starting too).
+constexpr int kStartAttempts = 5;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -75,7 +79,9 @@ bool Edge::connect(std::string* error) {
   id_text_ = inbox_.substr(inbox_.rfind('.') + 1);
   answers_ = nats_->subscribe(
       inbox_ + ".*", [this](const NatsMessage& m) { on_answer(m); }, error);
-  if (!answers_) return false;
+  private_ = nats_->subscribe(
+      kUserSubjects, [this](const NatsMessage& m) { on_private(m); }, error);
+  if (!answers_ || !private_) return false;
   stats_.connected = true;
   expiry_ = std::thread([this] {
     std::unique_lock lock(queue_mutex_);
@@ -97,7 +103,11 @@ gateway::Forwarder Edge::forwarder() {
 
 bool Edge::start(sim::Venue& mirror, std::string* error) {
   mirror_ = &mirror;
-  if (!bootstrap(error)) return false;
+  for (int attempt = 1; !bootstrap(error); ++attempt) {
+    if (attempt == kStartAttempts) return false;
+    log("cannot list the venue's market yet (" + *error + "); trying again");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
   thread_ = std::thread([this] { run(); });
   return true;
 }
@@ -113,6 +123,7 @@ void Edge::stop() {
   if (expiry_.joinable()) expiry_.join();
   stream_.reset();
   answers_.reset();
+  private_.reset();
   std::unordered_map<std::uint64_t, Pending> pending;
   {
     std::lock_guard lock(pending_mutex_);
@@ -214,6 +225,37 @@ void Edge::expire_requests() {
   for (auto& done : expired) fail(done, reason);
 }
 
+// ---- private channels ---------------------------------------------------------------------------
+
+void Edge::set_private_sink(PrivateSink sink) {
+  std::lock_guard lock(private_mutex_);
+  private_sink_ = std::move(sink);
+}
+
+void Edge::subscribe_private(gateway::AccountRowId account, const std::string& channel) {
+  {
+    std::lock_guard lock(private_mutex_);
+    if (!private_channels_.emplace(account, channel).second) return;
+  }
+  request_private(account, channel);
+}
+
+void Edge::request_private(gateway::AccountRowId account, const std::string& channel) {
+  greekwire::Value request;
+  request.set("account", static_cast<std::int64_t>(account)).set("channel", channel);
+  nats_->publish(kUserSubscribeSubject, request.to_json());
+}
+
+// "<route>\n<notification>" on gw.user.<account>: for the gateway's subscribers of the route
+// (none here: it goes nowhere).
+void Edge::on_private(const NatsMessage& message) {
+  const std::size_t newline = message.data.find('\n');
+  if (newline == std::string_view::npos) return;
+  std::lock_guard lock(private_mutex_);
+  if (private_sink_)
+    private_sink_(message.data.substr(0, newline), message.data.substr(newline + 1));
+}
+
 // ---- market -----------------------------------------------------------------------------------
 
 bool Edge::bootstrap(std::string* error) {
@@ -224,12 +266,19 @@ bool Edge::bootstrap(std::string* error) {
   {
     std::lock_guard lock(queue_mutex_);
     queue_.clear();
+    overflowed_ = false;
   }
   stream_ = nats_->subscribe_stream(
       kMarketSubjects,
       [this](const NatsMessage& m) {
         {
           std::lock_guard lock(queue_mutex_);
+          // An edge that cannot keep up drops what it cannot hold and resynchronises, rather
+          // than growing without bound.
+          if (queue_.size() >= kMaxQueued) {
+            overflowed_ = true;
+            return;
+          }
           queue_.emplace_back(m.data);
         }
         queue_ready_.notify_one();
@@ -266,25 +315,31 @@ bool Edge::bootstrap(std::string* error) {
   for (const std::string& name : listed_) {
     if (!listed.contains(name)) inputs.push_back(sim::FeedExpired{name, wall_ms()});
   }
+  // Every book at once: the venue answers them in the order its thread takes them.
+  std::vector<std::optional<std::string>> answers;
+  if (!nats_->request_all(kBookSubject, books, options_.venue_timeout_s, answers, error)) {
+    return false;
+  }
   snapshot_change_.clear();
-  for (const std::string& name : books) {
-    std::string problem;
-    const auto answer = ask(*nats_, kBookSubject, name, options_.venue_timeout_s, &problem);
-    if (!answer) {
-      if (problem.find("no such book") != std::string::npos ||
-          problem.find("unknown instrument") != std::string::npos) {
-        continue;  // expired since the listing: the stream says so
-      }
-      *error = problem;
+  for (std::size_t i = 0; i < books.size(); ++i) {
+    if (!answers[i]) {
+      *error = "gw.venue.book " + books[i] + ": the venue did not answer in time";
       return false;
     }
+    std::string problem;
+    const auto answer = Value::parse_json(*answers[i], &problem);
+    if (!answer) {
+      *error = "the snapshot of " + books[i] + ": " + problem;
+      return false;
+    }
+    if (answer->contains("error")) continue;  // expired since the listing: the stream says so
     if (!same_epoch(*answer)) return false;
     auto book = feed::book_from((*answer)["data"], &problem);
     if (!book) {
-      *error = "the snapshot of " + name + ": " + problem;
+      *error = "the snapshot of " + books[i] + ": " + problem;
       return false;
     }
-    snapshot_change_[name] = book->change_id;
+    snapshot_change_[books[i]] = book->change_id;
     inputs.push_back(std::move(*book));
   }
   epoch_ = epoch;
@@ -295,6 +350,13 @@ bool Edge::bootstrap(std::string* error) {
   mirror_->feed(inputs);
   stats_.bootstraps.fetch_add(1, std::memory_order_relaxed);
   stats_.live = true;
+  // A venue that restarted has forgotten which private channels edges follow.
+  std::set<std::pair<gateway::AccountRowId, std::string>> channels;
+  {
+    std::lock_guard lock(private_mutex_);
+    channels = private_channels_;
+  }
+  for (const auto& [account, channel] : channels) request_private(account, channel);
   return true;
 }
 
@@ -380,8 +442,13 @@ void Edge::run() {
       queue_ready_.wait_for(lock, std::chrono::milliseconds(100),
                             [this] { return !queue_.empty() || stop_.load(); });
       batch.swap(queue_);
+      if (overflowed_) {
+        batch.clear();  // what is left after the gap is of no use
+        lose("fell behind the stream by " + std::to_string(kMaxQueued) + " messages", inputs);
+      }
     }
     for (const std::string& data : batch) {
+      if (stop_.load(std::memory_order_relaxed)) break;
       apply(data, inputs);
       if (need_bootstrap_) break;  // the rest is stale: the bootstrap follows afresh
     }

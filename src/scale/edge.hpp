@@ -19,9 +19,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -63,6 +65,13 @@ class Edge {
   bool connect(std::string* error);
   // For GatewayConfig::forward (valid while this Edge lives) and GatewayConfig::edge_id.
   gateway::Forwarder forwarder();
+  // For GatewayConfig::subscribe_forwarded: asks the venue for an account's private channel
+  // (again after every bootstrap: the venue may have restarted).
+  void subscribe_private(gateway::AccountRowId account, const std::string& channel);
+  // Where the venue's private notifications go (Gateway::deliver_forwarded), once the gateway
+  // runs; until then they are dropped.
+  using PrivateSink = std::function<void(std::string_view route, std::string_view notification)>;
+  void set_private_sink(PrivateSink sink);
   std::uint32_t id() const { return id_; }
   // Bootstraps the mirror (before the gateway starts, so that the market opens listed) and
   // follows the stream from then on. False with `error` when the venue does not answer.
@@ -82,6 +91,8 @@ class Edge {
   void expire_requests();
   void fail(gateway::ForwardDone& done, std::string reason);
 
+  void on_private(const NatsMessage& message);
+  void request_private(gateway::AccountRowId account, const std::string& channel);
   bool bootstrap(std::string* error);
   void run();
   void apply(const std::string& data, std::vector<sim::FeedInput>& inputs);
@@ -102,10 +113,17 @@ class Edge {
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::uint64_t next_request_ = 1;
 
+  // Private channels: what the gateway's clients subscribed to, and where notifications go.
+  std::mutex private_mutex_;
+  std::set<std::pair<gateway::AccountRowId, std::string>> private_channels_;
+  PrivateSink private_sink_;
+  std::unique_ptr<Subscription> private_;
+
   // The stream: the consumer's callback queues, the feed thread applies.
   std::mutex queue_mutex_;
   std::condition_variable queue_ready_;
   std::deque<std::string> queue_;
+  bool overflowed_ = false;  // the queue was full: messages were dropped
   std::unique_ptr<Subscription> stream_;
   std::thread thread_;
   // Expires forwarded requests on time, whatever the feed thread is doing (a bootstrap blocks

@@ -4,10 +4,39 @@
 
 namespace gw::scale {
 
+struct Subscription::State {
+  MessageHandler handler;
+  std::mutex mutex;
+  std::condition_variable done;
+  bool complete = false;
+};
+
+struct NatsConnection::Events {
+  std::mutex mutex;
+  std::condition_variable done;
+  bool closed = false;  // libnats called its last callback
+  bool muted = false;   // the owner is going: no more user callbacks
+  std::function<void()> on_disconnected, on_reconnected;
+
+  void call(std::function<void()> Events::*which) {
+    std::function<void()> f;
+    {
+      std::lock_guard lock(mutex);
+      if (muted) return;
+      f = this->*which;
+    }
+    if (f) f();
+  }
+};
+
 namespace {
 
+// How long a destructor waits for libnats' last callback before it leaves the state behind (a
+// leak rather than a use after free).
+constexpr auto kCallbackWait = std::chrono::seconds(5);
+
 void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  const auto& handler = *static_cast<MessageHandler*>(closure);
+  const auto& handler = static_cast<Subscription::State*>(closure)->handler;
   NatsMessage m;
   const char* subject = natsMsg_GetSubject(msg);
   const char* reply = natsMsg_GetReply(msg);
@@ -27,14 +56,26 @@ void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure)
   natsMsg_Destroy(msg);
 }
 
+void on_complete(void* closure) {
+  auto* state = static_cast<Subscription::State*>(closure);
+  std::lock_guard lock(state->mutex);
+  state->complete = true;
+  state->done.notify_all();
+}
+
 void on_disconnected(natsConnection*, void* closure) {
-  const auto* options = static_cast<const NatsConnection::Options*>(closure);
-  if (options->on_disconnected) options->on_disconnected();
+  static_cast<NatsConnection::Events*>(closure)->call(&NatsConnection::Events::on_disconnected);
 }
 
 void on_reconnected(natsConnection*, void* closure) {
-  const auto* options = static_cast<const NatsConnection::Options*>(closure);
-  if (options->on_reconnected) options->on_reconnected();
+  static_cast<NatsConnection::Events*>(closure)->call(&NatsConnection::Events::on_reconnected);
+}
+
+void on_closed(natsConnection*, void* closure) {
+  auto* events = static_cast<NatsConnection::Events*>(closure);
+  std::lock_guard lock(events->mutex);
+  events->closed = true;
+  events->done.notify_all();
 }
 
 std::int64_t to_ms(double seconds) {
@@ -61,19 +102,30 @@ std::string nats_error(natsStatus status) {
   return text;
 }
 
-Subscription::Subscription(natsSubscription* sub, std::unique_ptr<MessageHandler> handler)
-    : sub_(sub), handler_(std::move(handler)) {}
+Subscription::Subscription(natsSubscription* sub, std::unique_ptr<State> state)
+    : sub_(sub), state_(std::move(state)) {
+  // Without the callback (a closed subscription) there is nothing to wait for.
+  if (natsSubscription_SetOnCompleteCB(sub_, on_complete, state_.get()) != NATS_OK) {
+    state_->complete = true;
+  }
+}
 
 Subscription::~Subscription() {
   if (sub_ == nullptr) return;
-  // Draining waits for a callback in progress (and those pending) to return, so that the
-  // handler outlives them; a connection that is down cannot drain: then just unsubscribe.
-  if (natsSubscription_Drain(sub_) == NATS_OK) {
-    natsSubscription_WaitForDrainCompletion(sub_, 2000);
-  } else {
-    natsSubscription_Unsubscribe(sub_);
+  natsSubscription_Unsubscribe(sub_);
+  bool complete = false;
+  {
+    std::unique_lock lock(state_->mutex);
+    complete = state_->done.wait_for(lock, kCallbackWait, [this] { return state_->complete; });
   }
   natsSubscription_Destroy(sub_);
+  if (!complete) state_.release();  // libnats may still call the handler: keep it
+}
+
+NatsConnection::NatsConnection(Options options)
+    : options_(std::move(options)), events_(std::make_unique<Events>()) {
+  events_->on_disconnected = options_.on_disconnected;
+  events_->on_reconnected = options_.on_reconnected;
 }
 
 std::unique_ptr<NatsConnection> NatsConnection::connect(Options options, std::string* error) {
@@ -87,8 +139,9 @@ std::unique_ptr<NatsConnection> NatsConnection::connect(Options options, std::st
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(opts, c->options_.reconnect_buffer_bytes);
-  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, on_disconnected, &c->options_);
-  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, on_reconnected, &c->options_);
+  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, on_disconnected, c->events_.get());
+  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, on_reconnected, c->events_.get());
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, on_closed, c->events_.get());
   if (s == NATS_OK) s = natsConnection_Connect(&c->nc_, opts);
   natsOptions_Destroy(opts);
   if (s == NATS_OK) s = natsConnection_JetStream(&c->js_, c->nc_, nullptr);
@@ -101,11 +154,20 @@ std::unique_ptr<NatsConnection> NatsConnection::connect(Options options, std::st
 
 NatsConnection::~NatsConnection() {
   if (js_ != nullptr) jsCtx_Destroy(js_);
-  if (nc_ != nullptr) {
-    natsConnection_FlushTimeout(nc_, 1000);
-    natsConnection_Close(nc_);
-    natsConnection_Destroy(nc_);
+  {
+    std::lock_guard lock(events_->mutex);
+    events_->muted = true;
   }
+  if (nc_ == nullptr) return;
+  natsConnection_FlushTimeout(nc_, 1000);
+  natsConnection_Close(nc_);
+  bool closed = false;
+  {
+    std::unique_lock lock(events_->mutex);
+    closed = events_->done.wait_for(lock, kCallbackWait, [this] { return events_->closed; });
+  }
+  natsConnection_Destroy(nc_);
+  if (!closed) events_.release();  // libnats may still call back: keep what it would touch
 }
 
 bool NatsConnection::connected() const {
@@ -145,10 +207,58 @@ bool NatsConnection::request(std::string_view subject, std::string_view data, do
   return true;
 }
 
+bool NatsConnection::request_all(std::string_view subject, const std::vector<std::string>& requests,
+                                 double timeout_s, std::vector<std::optional<std::string>>& answers,
+                                 std::string* error) {
+  answers.assign(requests.size(), std::nullopt);
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::size_t answered = 0;
+  bool no_responders = false;
+  const std::string inbox = new_inbox();
+  auto sub = subscribe(
+      inbox + ".*",
+      [&](const NatsMessage& m) {
+        std::size_t i = 0;
+        for (const char c : m.subject.substr(m.subject.rfind('.') + 1)) {
+          i = i * 10 + static_cast<std::size_t>(c - '0');
+        }
+        std::lock_guard lock(mutex);
+        if (i >= answers.size() || answers[i]) return;
+        if (m.no_responders) {
+          no_responders = true;
+        } else {
+          answers[i] = std::string(m.data);
+        }
+        ++answered;
+        ready.notify_all();
+      },
+      error);
+  if (!sub) return false;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!publish_request(subject, inbox + "." + std::to_string(i), requests[i])) {
+      *error = std::string(subject) + ": the NATS client refused the requests";
+      return false;
+    }
+  }
+  natsConnection_Flush(nc_);
+  std::unique_lock lock(mutex);
+  ready.wait_for(lock, std::chrono::duration<double>(timeout_s),
+                 [&] { return answered == requests.size() || no_responders; });
+  if (no_responders) {
+    *error = std::string(subject) + ": no venue is answering";
+    return false;
+  }
+  lock.unlock();
+  sub.reset();  // waits for a handler still running: the captures outlive it
+  return true;
+}
+
 std::unique_ptr<Subscription> NatsConnection::subscribe(std::string_view subject,
                                                         MessageHandler handler,
                                                         std::string* error) {
-  auto owned = std::make_unique<MessageHandler>(std::move(handler));
+  auto owned = std::make_unique<Subscription::State>();
+  owned->handler = std::move(handler);
   natsSubscription* sub = nullptr;
   const std::string s(subject);
   const natsStatus status = natsConnection_Subscribe(&sub, nc_, s.c_str(), on_message, owned.get());
@@ -193,7 +303,8 @@ bool NatsConnection::ensure_stream(double max_age_s, std::int64_t max_bytes, std
 std::unique_ptr<Subscription> NatsConnection::subscribe_stream(std::string_view subject,
                                                                MessageHandler handler,
                                                                std::string* error) {
-  auto owned = std::make_unique<MessageHandler>(std::move(handler));
+  auto owned = std::make_unique<Subscription::State>();
+  owned->handler = std::move(handler);
   jsSubOptions options;
   jsSubOptions_Init(&options);
   options.Ordered = true;

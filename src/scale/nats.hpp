@@ -5,11 +5,15 @@
 
 #include <nats/nats.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gw::scale {
 
@@ -23,6 +27,9 @@ inline constexpr std::string_view kMarketSubjects = "gw.md.>";
 inline constexpr std::string_view kRpcSubject = "gw.venue.rpc";          // forwarded requests
 inline constexpr std::string_view kListingSubject = "gw.venue.listing";  // instruments + epoch
 inline constexpr std::string_view kBookSubject = "gw.venue.book";        // one book's snapshot
+inline constexpr std::string_view kUserSubscribeSubject = "gw.venue.user.subscribe";
+// Private channels' notifications: gw.user.<account>.
+inline constexpr std::string_view kUserSubjects = "gw.user.>";
 
 std::string market_subject(std::string_view currency, std::string_view kind);
 
@@ -40,14 +47,18 @@ using MessageHandler = std::function<void(const NatsMessage&)>;
 
 class Subscription {
  public:
-  Subscription(natsSubscription* sub, std::unique_ptr<MessageHandler> handler);
-  ~Subscription();  // unsubscribes
+  // The handler and what tells the destructor that libnats is done with it.
+  struct State;
+  Subscription(natsSubscription* sub, std::unique_ptr<State> state);
+  // Unsubscribes, and returns once the last call of the handler has (libnats' on-complete
+  // callback), so that what the handler uses may go right after.
+  ~Subscription();
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
  private:
   natsSubscription* sub_;
-  std::unique_ptr<MessageHandler> handler_;
+  std::unique_ptr<State> state_;
 };
 
 class NatsConnection {
@@ -76,6 +87,12 @@ class NatsConnection {
   // A blocking request; false with `error` on timeout, no responders or a closed connection.
   bool request(std::string_view subject, std::string_view data, double timeout_s,
                std::string& answer, std::string* error);
+  // Many requests to one subject at once, answered in any order: the answers by request, each
+  // nullopt when none came within `timeout_s` of sending them all. False with `error` when they
+  // could not be sent, or when no one answers at all (no responders).
+  bool request_all(std::string_view subject, const std::vector<std::string>& requests,
+                   double timeout_s, std::vector<std::optional<std::string>>& answers,
+                   std::string* error);
   std::unique_ptr<Subscription> subscribe(std::string_view subject, MessageHandler handler,
                                           std::string* error);
   // JetStream: creates the market-data stream, or updates its limits if it exists.
@@ -86,9 +103,12 @@ class NatsConnection {
                                                  std::string* error);
   std::string new_inbox() const;
 
+  struct Events;  // the connection's callbacks, kept until libnats' last one (closed)
+
  private:
-  explicit NatsConnection(Options options) : options_(std::move(options)) {}
+  explicit NatsConnection(Options options);
   Options options_;
+  std::unique_ptr<Events> events_;
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
 };

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <random>
 
+#include <greekwire/value.hpp>
+
 #include "codec/json_writer.hpp"
 #include "gateway/encode.hpp"
 #include "http/prometheus.hpp"
@@ -46,7 +48,13 @@ VenueBridge::VenueBridge(VenueBridgeOptions options, gateway::Gateway& gateway)
     : options_(std::move(options)),
       gateway_(gateway),
       events_(gateway.venue().add_consumer()),
-      epoch_(random_epoch()) {}
+      epoch_(random_epoch()),
+      private_events_(gateway.venue().add_consumer()),
+      publisher_(std::make_unique<gateway::Publisher>(
+          private_events_, directory_, 1,
+          [this](std::size_t, std::vector<gateway::Delivery>& deliveries) {
+            publish_private(deliveries);
+          })) {}
 
 VenueBridge::~VenueBridge() {
   stop();
@@ -76,10 +84,14 @@ bool VenueBridge::start(std::string* error) {
       kBookSubject, [this](const NatsMessage& m) { on_book(m); }, error);
   auto rpc = nats_->subscribe(
       kRpcSubject, [this](const NatsMessage& m) { on_call(m); }, error);
-  if (!listing || !book || !rpc) return false;
+  auto user = nats_->subscribe(
+      kUserSubscribeSubject, [this](const NatsMessage& m) { on_user_subscribe(m); }, error);
+  if (!listing || !book || !rpc || !user) return false;
   services_.push_back(std::move(listing));
   services_.push_back(std::move(book));
   services_.push_back(std::move(rpc));
+  services_.push_back(std::move(user));
+  publisher_->start();
   stats_.connected = true;
   thread_ = std::thread([this] { run(); });
   return true;
@@ -89,6 +101,7 @@ void VenueBridge::stop() {
   if (stop_.exchange(true)) return;
   services_.clear();
   if (thread_.joinable()) thread_.join();
+  publisher_->stop();
   // The connection stays until the destructor: forwarded calls still at the gateway publish
   // their answers through it.
 }
@@ -301,6 +314,41 @@ void VenueBridge::on_call(const NatsMessage& message) {
                           [this, reply = std::string(message.reply)](gateway::ForwardedAnswer a) {
                             nats_->publish(reply, encode_answer(a));
                           });
+}
+
+// Request: {"account": N, "channel": "user.orders.any.any.raw"}. From then on the account's
+// notifications of that channel go to gw.user.<N> (for every edge: each delivers them to its
+// own subscribers of the route). Kept until the venue stops; asked again after a restart.
+void VenueBridge::on_user_subscribe(const NatsMessage& message) {
+  std::string error;
+  const auto request = greekwire::Value::parse_json(message.data, &error);
+  if (!request) return;
+  const std::int64_t account = (*request)["account"].as_int(0);
+  const std::string_view channel = (*request)["channel"].as_string();
+  const auto spec = gateway::parse_channel(channel);
+  if (account <= 0 || !spec || !spec->is_private()) return;
+  std::string route = std::to_string(account) + "|" + std::string(channel);
+  {
+    std::lock_guard lock(routes_mutex_);
+    if (!routes_.insert(route).second) return;
+  }
+  publisher_->subscribe(0, 0, *spec, std::move(route), gateway::Encoding::json);
+}
+
+void VenueBridge::publish_private(std::vector<gateway::Delivery>& deliveries) {
+  std::string out;
+  for (const gateway::Delivery& d : deliveries) {
+    const auto& frame = d.message->frames[static_cast<std::size_t>(gateway::Encoding::json)];
+    if (!frame) continue;
+    const std::string& route = d.message->channel;
+    const std::string_view account = std::string_view(route).substr(0, route.find('|'));
+    const auto payload = frame->payload();
+    out.assign(route);
+    out += '\n';
+    out.append(reinterpret_cast<const char*>(payload.data()), payload.size());
+    nats_->publish("gw.user." + std::string(account), out);
+  }
+  deliveries.clear();
 }
 
 std::string VenueBridge::metrics_text() const {

@@ -9,7 +9,9 @@
 //  - services (NATS request-reply): gw.venue.listing (the instruments of a currency, with the
 //    epoch), gw.venue.book (a book's full snapshot, consistent with the stream: every change
 //    after it chains from its change_id), gw.venue.rpc (requests an edge forwards: answered by
-//    the gateway as HTTP twins, at most once per request id, never after their deadline).
+//    the gateway as HTTP twins, at most once per request id, never after their deadline),
+//    gw.venue.user.subscribe (an edge's client subscribed to a private channel: its
+//    notifications are published to gw.user.<account>, "<route>\n<notification>").
 //
 // The stream's limits (age, bytes) bound how long an edge may be away from NATS and still catch
 // up from it; past that it resynchronises from snapshots.
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "gateway/gateway.hpp"
+#include "gateway/publisher.hpp"
 #include "scale/nats.hpp"
 #include "sim/venue.hpp"
 
@@ -75,6 +78,8 @@ class VenueBridge {
   void on_listing(const NatsMessage& message);
   void on_book(const NatsMessage& message);
   void on_call(const NatsMessage& message);
+  void on_user_subscribe(const NatsMessage& message);
+  void publish_private(std::vector<gateway::Delivery>& deliveries);
   bool first_time(const std::string& request_id);
   void remember(const std::shared_ptr<const market::Instrument>& instrument);
   std::shared_ptr<const market::Instrument> instrument_named(std::string_view name);
@@ -94,6 +99,15 @@ class VenueBridge {
   std::uint64_t seq_ = 0;
   std::vector<std::shared_ptr<const market::Instrument>> by_id_;
   std::string out_, channel_;
+
+  // Private channels (user.*) for edges: a publisher of its own, with the same code as the
+  // gateway's, subscribed to each "<account>|<channel>" an edge asked for; its notifications go
+  // to gw.user.<account>.
+  gateway::Directory directory_;
+  sim::Venue::Consumer& private_events_;
+  std::unique_ptr<gateway::Publisher> publisher_;
+  std::mutex routes_mutex_;
+  std::unordered_set<std::string> routes_;
 
   // Services (libnats' threads): instruments by name for book requests, recent request ids.
   std::mutex names_mutex_;
