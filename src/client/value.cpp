@@ -218,7 +218,8 @@ std::string Value::to_json(bool pretty) const {
 }
 
 std::optional<Value> Value::parse_json(std::string_view text, std::string* error) {
-  simdjson::dom::parser parser;
+  // One parser per thread: a new one allocates its buffers for every document.
+  thread_local simdjson::dom::parser parser;
   simdjson::padded_string padded(text);
   simdjson::dom::element root;
   if (const auto code = parser.parse(padded).get(root); code != simdjson::SUCCESS) {

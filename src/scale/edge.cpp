@@ -271,6 +271,7 @@ bool Edge::bootstrap(std::string* error) {
   stream_ = nats_->subscribe_stream(
       kMarketSubjects,
       [this](const NatsMessage& m) {
+        bool was_empty = false;
         {
           std::lock_guard lock(queue_mutex_);
           // An edge that cannot keep up drops what it cannot hold and resynchronises, rather
@@ -279,9 +280,11 @@ bool Edge::bootstrap(std::string* error) {
             overflowed_ = true;
             return;
           }
+          was_empty = queue_.empty();
           queue_.emplace_back(m.data);
         }
-        queue_ready_.notify_one();
+        // The feed thread takes the whole queue at once: one wake-up per batch, not per message.
+        if (was_empty) queue_ready_.notify_one();
       },
       error);
   if (!stream_) return false;

@@ -1,15 +1,14 @@
 // An edge gateway's link to the venue (`greekwire serve --role edge`, docs/SCALE-OUT.md):
 //
-//  - market: an ordered JetStream consumer of gw.md.> feeds the gateway's mirror (the same
+//  - market: an ephemeral JetStream consumer of gw.md.> feeds the gateway's mirror (the same
 //    sim::Mirror relay mode uses), after a bootstrap that lists every instrument and takes each
 //    book's snapshot from the venue (gw.venue.listing, gw.venue.book); changes the snapshot
 //    already holds are skipped, so every book continues the venue's change_id chain exactly.
 //    The stream's envelope carries the venue's epoch and a gapless sequence: a missing number,
 //    another epoch (the venue restarted), the venue's own resync notice or a silent stream
 //    marks every book stale (subscribers get a "resync" snapshot) and bootstraps again. A NATS
-//    outage the library recovers from is caught up from the stream (the ordered consumer resumes
-//    after the last message it delivered); if the stream no longer holds what was missed, the
-//    sequence check resynchronises.
+//    outage the library recovers from goes unnoticed when nothing was lost (the venue's client
+//    buffers its publications; the consumer resumes); otherwise the sequence check resynchronises.
 //  - requests: forward() sends a request to gw.venue.rpc with a request id and a deadline and
 //    answers within the venue timeout, from the venue's answer or with an error (no venue, NATS
 //    down, timed out). Never retried: at most once.

@@ -307,8 +307,9 @@ std::unique_ptr<Subscription> NatsConnection::subscribe_stream(std::string_view 
   owned->handler = std::move(handler);
   jsSubOptions options;
   jsSubOptions_Init(&options);
-  options.Ordered = true;
   options.Config.DeliverPolicy = js_DeliverNew;
+  options.Config.AckPolicy = js_AckNone;
+  options.ManualAck = true;  // no acks at all (AckNone): nothing for the library to send
   const std::string s(subject);
   const std::string stream(kStreamName);
   options.Stream = stream.c_str();

@@ -97,8 +97,10 @@ class NatsConnection {
                                           std::string* error);
   // JetStream: creates the market-data stream, or updates its limits if it exists.
   bool ensure_stream(double max_age_s, std::int64_t max_bytes, std::string* error);
-  // JetStream: an ordered consumer of `subject` from new messages on (the library recreates it
-  // from the last sequence it delivered after a reconnect or a missed message).
+  // JetStream: an ephemeral push consumer of `subject`, from new messages on, without acks.
+  // Not libnats' "ordered consumer": its 3.4 reset thread frees the consumer's name while an
+  // unsubscribe reads it (a use after free under AddressSanitizer after a NATS restart); what it
+  // would recover, the caller's sequence check and silence watchdog recover by resynchronising.
   std::unique_ptr<Subscription> subscribe_stream(std::string_view subject, MessageHandler handler,
                                                  std::string* error);
   std::string new_inbox() const;

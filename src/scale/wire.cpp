@@ -101,7 +101,13 @@ std::optional<StreamMessage> decode_stream_message(std::string_view text, std::s
   m.epoch = std::string(epoch->as_string());
   m.seq = seq->as_uint(0);
   m.channel = std::string(channel->as_string());
-  m.data = *data;
+  // Moved, not copied: the data is most of the message.
+  for (greekwire::Value::Member& member : v->mutable_object()) {
+    if (member.key == "data") {
+      m.data = std::move(member.value);
+      break;
+    }
+  }
   return m;
 }
 
