@@ -101,8 +101,7 @@ async def latency(venue_url, edge_url, credentials, channels, seconds):
 
 
 def fanout(greekwire, url, subscribers, credentials, seconds, instruments):
-    # 100 ms channels: no credentials at the handshake (an edge takes them with public/auth
-    # only, docs/SCALE-OUT.md).
+    # The 100 ms channels of book, ticker and trades: no credentials needed.
     cmd = [greekwire, "bench", "fanout", url, "--connections", str(subscribers),
            "--instruments", str(instruments), "--duration", str(seconds), "--warmup", "2",
            "--channels", "book.{i}.100ms,ticker.{i}.100ms,trades.{i}.100ms", "--json"]

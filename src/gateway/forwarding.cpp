@@ -175,10 +175,70 @@ std::uint64_t Gateway::edge_connection_id(std::uint64_t session_id) const {
   return (static_cast<std::uint64_t>(config_.edge_id) << 40) | (session_id & ((1ull << 40) - 1));
 }
 
+// An edge: a connection that brought credentials (Authorization: a token, Basic, a signature,
+// a JWT) is open, its requests held, until the venue says whom they identify; credentials the
+// venue refuses close it with 1008 (a local gateway would have answered the handshake 401).
+void Gateway::forward_handshake(Session& session, const ForwardedCredentials& credentials) {
+  ForwardedCall call;
+  call.handshake = true;
+  call.authorization = credentials.authorization;
+  call.http_method = credentials.method;
+  call.uri = credentials.target;
+  call.peer = session.peer;
+  call.connection_id = edge_connection_id(session.id);
+  session.awaiting_grant = true;
+  session.forward_authorization = credentials.authorization;
+  Reply reply;
+  reply.thread = session.thread;
+  reply.session = session.id;
+  config_.forward(std::move(call), [this, reply](ForwardedAnswer answer) {
+    on_thread(reply, [this, reply, answer = std::move(answer)]() mutable {
+      Session* s = find_session(reply.thread, reply.session);
+      if (s == nullptr) return;
+      if (answer.delivered && !answer.is_error && answer.identity) {
+        s->identity = std::move(answer.identity);
+        s->authenticated = true;
+        release_held(*s);
+        return;
+      }
+      s->held.clear();
+      s->awaiting_grant = false;
+      s->socket->close(1008, answer.delivered ? "invalid credentials: " + answer.response
+                                              : "the venue cannot check credentials now");
+    });
+  });
+}
+
+// The venue's side of forward_handshake: the check its own on_upgrade makes.
+void Gateway::answer_handshake(ForwardedCall call, const ForwardDone& done) {
+  const Caller caller{call.peer, call.connection_id, {}};
+  const auto identity = authenticate_handshake(
+      *auth_, call.authorization, {}, {call.http_method, call.uri, {}}, caller, now_us() / 1000);
+  ForwardedAnswer answer;
+  answer.delivered = true;
+  if (identity && *identity) {
+    fund_once(**identity);
+    answer.identity = **identity;
+    answer.response = "ok";
+  } else {
+    answer.is_error = true;
+    answer.http_status = 401;
+    answer.response = !identity ? std::string("no credentials")
+                      : identity->error().reason.empty()
+                          ? std::string(identity->error().code.message)
+                          : identity->error().reason;
+  }
+  done(std::move(answer));
+}
+
 void Gateway::call_forwarded(ForwardedCall call, ForwardDone done) {
   const std::size_t thread =
       next_forward_thread_.fetch_add(1, std::memory_order_relaxed) % server_->threads();
   server_->post(thread, [this, thread, call = std::move(call), done = std::move(done)]() mutable {
+    if (call.handshake) {
+      answer_handshake(std::move(call), done);
+      return;
+    }
     Reply reply;
     reply.thread = thread;
     reply.is_http = true;

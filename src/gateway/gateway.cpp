@@ -209,6 +209,16 @@ void Gateway::start() {
             ? std::string_view(socket.tls()->peer_certificate().sha256_fingerprint)
             : std::string_view();
     const auto authorization = request.headers.get("Authorization");
+    if (config_.forward && authorization) {
+      // An edge: the venue checks the credentials once the connection is open; its requests
+      // wait for the answer (forward_handshake).
+      release.keep = true;
+      socket.user_data =
+          new Upgrade{std::nullopt,
+                      ForwardedCredentials{std::string(*authorization), std::string(request.method),
+                                           std::string(request.target)}};
+      return {};
+    }
     const auto identity =
         authenticate_handshake(*auth_, authorization.value_or(""), fingerprint,
                                {request.method, request.target, {}}, caller, now_us() / 1000);
@@ -221,7 +231,7 @@ void Gateway::start() {
                                       : identity->error().reason,
                                   {{"WWW-Authenticate", "Bearer"}});
     }
-    socket.user_data = new Identity(**identity);  // taken over by on_open
+    socket.user_data = new Upgrade{**identity, std::nullopt};  // taken over by on_open
     return {};
   };
   server_ = std::make_unique<ws::Server>(options, *this);
@@ -312,10 +322,10 @@ Gateway::Session* Gateway::find_session(std::size_t thread, std::uint64_t id) co
 
 void Gateway::on_open(ws::WebSocket& socket) {
   auto* session = new Session;
-  if (socket.user_data != nullptr) {
-    std::unique_ptr<Identity> identity(static_cast<Identity*>(socket.user_data));
-    fund_once(*identity);
-    session->identity = std::move(*identity);
+  std::unique_ptr<Upgrade> upgrade(static_cast<Upgrade*>(socket.user_data));
+  if (upgrade && upgrade->identity) {
+    fund_once(*upgrade->identity);
+    session->identity = std::move(upgrade->identity);
     session->authenticated = true;
   }
   session->peer = socket.peer_address();
@@ -332,6 +342,7 @@ void Gateway::on_open(ws::WebSocket& socket) {
   io_[session->thread]->sessions.emplace(session->id, session);
   metrics_.connections.fetch_add(1, std::memory_order_relaxed);
   metrics_.connections_total.fetch_add(1, std::memory_order_relaxed);
+  if (upgrade && upgrade->credentials) forward_handshake(*session, *upgrade->credentials);
 }
 
 void Gateway::on_close(ws::WebSocket& socket, std::uint16_t, std::string_view) {

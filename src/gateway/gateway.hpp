@@ -57,6 +57,9 @@ struct ForwardedCall {
   // The edge charged the request to its session's credit pools already: the venue does not
   // charge the HTTP twins' pools again.
   bool rate_limited = false;
+  // No request: the credentials of a WebSocket handshake (authorization, http_method, uri),
+  // checked as the venue checks its own handshakes; the answer carries the identity.
+  bool handshake = false;
 };
 
 // The venue's answer.
@@ -204,6 +207,17 @@ class Gateway : public ws::WebSocketHandler {
                const HttpContext* http);
   void relay_answer(const Reply& reply, const std::string& method, ForwardedAnswer& answer);
   std::uint64_t edge_connection_id(std::uint64_t session_id) const;
+  // An edge: what a handshake's credentials were, until the venue says whom they identify.
+  struct ForwardedCredentials {
+    std::string authorization, method, target;
+  };
+  // What on_upgrade hands to on_open.
+  struct Upgrade {
+    std::optional<Identity> identity;                 // checked here
+    std::optional<ForwardedCredentials> credentials;  // an edge's, for the venue to check
+  };
+  void forward_handshake(Session& session, const ForwardedCredentials& credentials);
+  void answer_handshake(ForwardedCall call, const ForwardDone& done);
   void hold_request(Session& session, std::string_view text);
   void release_held(Session& session);
   void answer_forwarded(const Reply& reply, const std::string& bytes, bool is_error,

@@ -61,7 +61,8 @@ std::string encode_call(const WireCall& w) {
       .set("body", c.body)
       .set("peer", c.peer)
       .set("connection_id", c.connection_id)
-      .set("rate_limited", c.rate_limited);
+      .set("rate_limited", c.rate_limited)
+      .set("handshake", c.handshake);
   return v.to_json();
 }
 
@@ -75,7 +76,8 @@ std::optional<WireCall> decode_call(std::string_view data, std::string* error) {
       string_member(*v, "authorization", c.authorization) &&
       string_member(*v, "http_method", c.http_method) && string_member(*v, "uri", c.uri) &&
       string_member(*v, "body", c.body) && string_member(*v, "peer", c.peer);
-  if (!strings || w.request_id.empty() || c.request.empty()) {
+  c.handshake = (*v)["handshake"].as_bool(false);
+  if (!strings || w.request_id.empty() || (c.request.empty() && !c.handshake)) {
     *error = "a forwarded call needs string members id and request";
     return std::nullopt;
   }

@@ -37,6 +37,25 @@ TEST(ScaleWire, CallRoundTrip) {
   EXPECT_EQ(out->call.peer, in.call.peer);
   EXPECT_EQ(out->call.connection_id, in.call.connection_id);
   EXPECT_TRUE(out->call.rate_limited);
+  EXPECT_FALSE(out->call.handshake);
+}
+
+TEST(ScaleWire, HandshakeCallsCarryNoRequest) {
+  WireCall in;
+  in.request_id = "Xq1Zx-18";
+  in.call.handshake = true;
+  in.call.authorization = "Basic Y2lkOnNlY3JldA==";
+  in.call.http_method = "GET";
+  in.call.uri = "/ws/api/v2";
+  std::string error;
+  const auto out = decode_call(encode_call(in), &error);
+  ASSERT_TRUE(out) << error;
+  EXPECT_TRUE(out->call.handshake);
+  EXPECT_TRUE(out->call.request.empty());
+  EXPECT_EQ(out->call.authorization, in.call.authorization);
+  EXPECT_EQ(out->call.uri, "/ws/api/v2");
+  // Without the flag, a call needs its request.
+  EXPECT_FALSE(decode_call(R"({"id":"a-1","handshake":false})", &error));
 }
 
 TEST(ScaleWire, CallsWithoutIdOrRequestAreRefused) {
