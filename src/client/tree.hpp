@@ -245,6 +245,26 @@ std::optional<double> number_of(const Node& n) {
   }
 }
 
+// A signed 64-bit integer, exactly (through a double, timestamps past 2^53 would change); a real
+// is truncated, nullopt when it is out of range (or NaN).
+template <class Node>
+std::optional<std::int64_t> signed_of(const Node& n) {
+  switch (n.type()) {
+    case NodeType::int64:
+      return n.get_int64();
+    case NodeType::uint64:
+      if (n.get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+      return static_cast<std::int64_t>(n.get_uint64());
+    case NodeType::real: {
+      const double d = n.get_real();
+      if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return std::nullopt;
+      return static_cast<std::int64_t>(d);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 // A non-negative integer (an integral real is accepted, as a decoder of JSON numbers must).
 template <class Node>
 std::optional<std::uint64_t> unsigned_of(const Node& n) {
@@ -388,8 +408,8 @@ bool read_book_update(const Node& data, greekwire::BookUpdate& out) {
     out.snapshot = !out.prev_change_id.has_value();
   }
   if (!out.snapshot && !out.prev_change_id) return false;
-  if (const auto ts = data.find("timestamp"); ts && is_number(*ts)) {
-    out.timestamp = static_cast<std::int64_t>(*number_of(*ts));
+  if (const auto ts = data.find("timestamp")) {
+    if (const auto t = signed_of(*ts)) out.timestamp = *t;
   }
   if (const auto checksum = data.find("checksum"); checksum && checksum->type() != NodeType::null) {
     const auto c = unsigned_of(*checksum);
