@@ -1,6 +1,6 @@
-// libFuzzer target for feed/translate: what a relay or a replay does with a message from the
-// network or a file. The input goes through the SDK's JSON decoder (as a notification frame)
-// and, parsed as a bare value, straight to every translation. Nothing may crash, and:
+// libFuzzer target for feed/translate: what a relay, a replay or an edge does with a message
+// from the network or a file. The input goes through the SDK's JSON decoder (as a notification
+// frame) and, parsed as a bare value, straight to every translation. Nothing may crash, and:
 //  - a translation that fails says why and leaves the inputs as they were;
 //  - one that succeeds gives finite prices and amounts >= 0 in book levels;
 //  - an instrument row that is accepted has positive units and a canonical name.
@@ -21,8 +21,11 @@ namespace {
 using greekwire::Value;
 
 constexpr std::string_view kChannels[] = {
-    "book.BTC-PERPETUAL.raw",  "ticker.BTC-PERPETUAL.100ms",  "trades.BTC-PERPETUAL.raw",
-    "trades.option.BTC.100ms", "deribit_price_index.btc_usd", "book.BTC-PERPETUAL.none.10.100ms",
+    "book.BTC-PERPETUAL.raw",      "ticker.BTC-PERPETUAL.100ms",
+    "trades.BTC-PERPETUAL.raw",    "trades.option.BTC.100ms",
+    "deribit_price_index.btc_usd", "book.BTC-PERPETUAL.none.10.100ms",
+    "volsurface.BTC.raw",          "chain.ETH.blocks",
+    "chain.ETH.transfers",
 };
 
 void check_inputs(const std::vector<gw::sim::FeedInput>& inputs) {

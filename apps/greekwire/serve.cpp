@@ -287,6 +287,7 @@ int run_serve(const ServeSettings& settings) {
     edge->set_private_sink([&gateway](std::string_view route, std::string_view notification) {
       gateway.deliver_forwarded(route, notification);
     });
+    edge->set_dropped_sink([&gateway] { gateway.close_forwarded_sessions(); });
   }
   if (bridge && !bridge->start(&error)) {
     std::fprintf(stderr, "greekwire serve: --nats: %s\n", error.c_str());

@@ -34,9 +34,10 @@ std::optional<market::Instrument> instrument_from_row(const greekwire::Value& ro
 
 // Appends the inputs one notification of `channel` carries: book.{instrument}.{interval} one
 // FeedBook, ticker.* one FeedTicker, trades.* one FeedTrade per trade, deribit_price_index.*
-// one FeedIndex (btc_usd and eth_usd; other indexes carry nothing the venue knows). Other
-// channels (grouped books, user.*, ours) carry nothing: true, nothing appended. False with
-// `error` when the data is malformed; `out` is then as it was.
+// one FeedIndex (btc_usd and eth_usd; other indexes carry nothing the venue knows); greekwire's
+// own volsurface.* one FeedSurface, chain.*.blocks one FeedBlock, chain.*.transfers one
+// FeedTransfer. Other channels (grouped books, user.*, markprice.*) carry nothing: true,
+// nothing appended. False with `error` when the data is malformed; `out` is then as it was.
 bool translate(std::string_view channel, const greekwire::Value& data,
                std::vector<sim::FeedInput>& out, std::string* error);
 
@@ -52,6 +53,11 @@ std::optional<sim::FeedTicker> ticker_from(const greekwire::Value& data, std::st
 std::optional<sim::FeedTrade> trade_from(const greekwire::Value& data, std::string* error);
 // nullopt without an error for an index other than btc_usd / eth_usd.
 std::optional<sim::FeedIndex> index_from(const greekwire::Value& data, std::string* error);
+
+// greekwire's channels (translate_ours.cpp): what gateway/encode.hpp writes, read back exactly.
+std::optional<sim::SurfaceSnapshot> surface_from(const greekwire::Value& data, std::string* error);
+std::optional<sim::Block> block_from(const greekwire::Value& data, std::string* error);
+std::optional<sim::Transfer> transfer_from(const greekwire::Value& data, std::string* error);
 
 // Deribit's trade ids: "BTC-2696097" → 2696097; also a bare number, as a string or an integer.
 std::optional<std::uint64_t> trade_number(const greekwire::Value& trade_id);

@@ -12,6 +12,8 @@
 // edge's connection id standing in for the local connection (tokens of scope "connection").
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "codec/json_transcode.hpp"
 #include "gateway/gateway_internal.hpp"
 #include "gateway/protobuf_members.hpp"
@@ -46,6 +48,7 @@ void Gateway::forward(const Reply& reply, Session* session, std::string_view met
     call.body = call.request;
     call.peer = session->peer;
     call.connection_id = edge_connection_id(session->id);
+    session->at_venue = true;
   }
   if (session != nullptr && method == "public/auth") session->awaiting_grant = true;
   metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
@@ -85,6 +88,14 @@ void Gateway::relay_answer(const Reply& reply, const std::string& method, Forwar
       session->forward_authorization.clear();
     }
   }
+  // Deribit: a logout closes the connection gracefully, once answered.
+  struct CloseAfterLogout {
+    Session* session;
+    ~CloseAfterLogout() {
+      if (session != nullptr) session->socket->close(1000, "logout");
+    }
+  } close_after{session != nullptr && !answer.is_error && method == "private/logout" ? session
+                                                                                     : nullptr};
   if (reply.is_http || reply.encoding == Encoding::json) {
     send_bytes(reply, answer.response, answer.is_error, answer.http_status);
     return;
@@ -239,6 +250,14 @@ void Gateway::call_forwarded(ForwardedCall call, ForwardDone done) {
       answer_handshake(std::move(call), done);
       return;
     }
+    if (call.disconnect) {
+      remote_connection_closed(call.connection_id);
+      ForwardedAnswer answer;
+      answer.delivered = true;
+      answer.response = "ok";
+      done(std::move(answer));
+      return;
+    }
     Reply reply;
     reply.thread = thread;
     reply.is_http = true;
@@ -268,6 +287,121 @@ void Gateway::answer_forwarded(const Reply& reply, const std::string& bytes, boo
   ForwardDone done = std::move(f.done);
   f.done = nullptr;
   done(std::move(answer));
+}
+
+// ---- cancel-on-disconnect across edges ----------------------------------------------------------
+//
+// The venue does not see an edge's connections close: the edge reports each close of a
+// connection that sent it requests (a forwarded call with "disconnect": true), and heartbeats
+// every second; an edge that stops says so, and one not heard from for a few seconds (killed,
+// cut off, or NATS down) has its connections closed at the venue all at once and is told so (it
+// then closes them for real, so that no client goes on believing its cancel-on-disconnect
+// holds).
+
+void Gateway::report_close(const Session& session) {
+  if (!config_.forward || !session.at_venue) return;
+  ForwardedCall call;
+  call.disconnect = true;
+  call.connection_id = edge_connection_id(session.id);
+  call.peer = session.peer;
+  config_.forward(std::move(call), [](ForwardedAnswer) {});  // nothing to wait for
+}
+
+void Gateway::close_forwarded_sessions() {
+  for (std::size_t thread = 0; thread < io_.size(); ++thread) {
+    server_->post(thread, [this, thread] {
+      std::vector<ws::WebSocket*> sockets;
+      for (const auto& [id, session] : io_[thread]->sessions) {
+        if (session->at_venue) sockets.push_back(session->socket);
+      }
+      for (ws::WebSocket* socket : sockets) {
+        socket->close(1011, "the venue lost this gateway: reconnect and authenticate again");
+      }
+    });
+  }
+}
+
+Gateway::RemoteConnection& Gateway::remote_connection(std::uint64_t connection_id) {
+  // A connection of an edge not heard from yet counts as heard now.
+  edges_heard_ms_.try_emplace(static_cast<std::uint32_t>(connection_id >> 40), now_us() / 1000);
+  return remote_connections_[connection_id];
+}
+
+void Gateway::remember_remote_order(std::uint64_t connection_id, const Identity& identity,
+                                    std::string_view peer) {
+  std::lock_guard lock(remote_mutex_);
+  RemoteConnection& connection = remote_connection(connection_id);
+  connection.peer = std::string(peer);
+  auto& accounts = connection.order_accounts;
+  const auto known = std::find_if(accounts.begin(), accounts.end(), [&](const auto& entry) {
+    return entry.first == identity.account_id;
+  });
+  if (known == accounts.end()) accounts.emplace_back(identity.account_id, identity.account);
+}
+
+void Gateway::forget_remote_connection(std::uint64_t connection_id) {
+  std::lock_guard lock(remote_mutex_);
+  remote_connections_.erase(connection_id);
+}
+
+void Gateway::remote_connection_closed(std::uint64_t connection_id) {
+  std::optional<RemoteConnection> closed;
+  {
+    std::lock_guard lock(remote_mutex_);
+    const auto it = remote_connections_.find(connection_id);
+    if (it != remote_connections_.end()) {
+      closed = std::move(it->second);
+      remote_connections_.erase(it);
+    }
+  }
+  auth_->connection_closed(connection_id);  // connection-scoped tokens never outlive it
+  if (closed) {
+    cancel_for_disconnect(closed->order_accounts, closed->cancel_on_disconnect, connection_id,
+                          closed->peer);
+  }
+}
+
+void Gateway::edge_alive(std::uint32_t edge_id) {
+  std::lock_guard lock(remote_mutex_);
+  edges_heard_ms_[edge_id] = now_us() / 1000;
+}
+
+void Gateway::drop_edge(std::uint32_t edge_id) {
+  {
+    std::lock_guard lock(remote_mutex_);
+    edges_heard_ms_.erase(edge_id);
+  }
+  close_edge_connections({edge_id});
+}
+
+std::vector<std::uint32_t> Gateway::drop_silent_edges(std::int64_t silence_ms) {
+  const std::int64_t now_ms = now_us() / 1000;
+  std::vector<std::uint32_t> dropped;
+  {
+    std::lock_guard lock(remote_mutex_);
+    for (auto it = edges_heard_ms_.begin(); it != edges_heard_ms_.end();) {
+      if (now_ms - it->second > silence_ms) {
+        dropped.push_back(it->first);
+        it = edges_heard_ms_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (!dropped.empty()) close_edge_connections(dropped);
+  return dropped;
+}
+
+void Gateway::close_edge_connections(const std::vector<std::uint32_t>& edges) {
+  std::vector<std::uint64_t> connections;
+  {
+    std::lock_guard lock(remote_mutex_);
+    for (const auto& [id, connection] : remote_connections_) {
+      const auto edge = static_cast<std::uint32_t>(id >> 40);
+      if (std::find(edges.begin(), edges.end(), edge) != edges.end()) connections.push_back(id);
+    }
+  }
+  for (const std::uint64_t id : connections) remote_connection_closed(id);
 }
 
 }  // namespace gw::gateway

@@ -60,6 +60,9 @@ struct ForwardedCall {
   // No request: the credentials of a WebSocket handshake (authorization, http_method, uri),
   // checked as the venue checks its own handshakes; the answer carries the identity.
   bool handshake = false;
+  // No request: the edge's connection `connection_id` closed. The venue does what a local
+  // disconnect does: cancel-on-disconnect, the end of the connection's tokens.
+  bool disconnect = false;
 };
 
 // The venue's answer.
@@ -177,6 +180,16 @@ class Gateway : public ws::WebSocketHandler {
   // venue's gateway wrote it), for this gateway's subscribers of `route` ("<account>|<name>").
   // Any thread, after start().
   void deliver_forwarded(std::string_view route, std::string_view notification);
+  // The venue: an edge's heartbeat; every connection of an edge that stopped (drop_edge) or
+  // was not heard from for `silence_ms` (drop_silent_edges, which returns those edges), closed
+  // as if it had disconnected (cancel-on-disconnect, its tokens). Any thread.
+  void edge_alive(std::uint32_t edge_id);
+  void drop_edge(std::uint32_t edge_id);
+  std::vector<std::uint32_t> drop_silent_edges(std::int64_t silence_ms);
+  // An edge: the venue dropped this edge's connections (it stopped hearing from it). Every
+  // connection with state at the venue is closed (1011), so that its client reconnects and
+  // authenticates again rather than go on without its cancel-on-disconnect. Any thread.
+  void close_forwarded_sessions();
 
   struct Session;
   struct Reply;
@@ -222,6 +235,21 @@ class Gateway : public ws::WebSocketHandler {
   void release_held(Session& session);
   void answer_forwarded(const Reply& reply, const std::string& bytes, bool is_error,
                         int http_status);
+  // An edge: tells the venue a connection that sent it requests closed.
+  void report_close(const Session& session);
+  // The venue: what it keeps of an edge's connection for cancel-on-disconnect, by its
+  // connection id (edge_connection_id).
+  struct RemoteConnection {
+    std::optional<bool> cancel_on_disconnect;
+    std::vector<std::pair<AccountRowId, std::string>> order_accounts;  // id, name
+    std::string peer;
+  };
+  RemoteConnection& remote_connection(std::uint64_t connection_id);  // remote_mutex_ held
+  void remember_remote_order(std::uint64_t connection_id, const Identity& identity,
+                             std::string_view peer);
+  void remote_connection_closed(std::uint64_t connection_id);
+  void forget_remote_connection(std::uint64_t connection_id);  // a logout: no cancels
+  void close_edge_connections(const std::vector<std::uint32_t>& edges);
 
   // Methods (methods.cpp).
   void public_test(Call& call);
@@ -275,6 +303,9 @@ class Gateway : public ws::WebSocketHandler {
   // Cancel-on-disconnect: the session is gone (any cause); cancels the orders placed over it
   // where the connection's or the account's setting says so. Once per session.
   void cancel_orders_on_disconnect(Session& session);
+  void cancel_for_disconnect(const std::vector<std::pair<AccountRowId, std::string>>& accounts,
+                             std::optional<bool> connection_setting, std::uint64_t connection,
+                             const std::string& peer);
   bool account_cancels_on_disconnect(AccountRowId account);
   void audit_cancel_on_disconnect(const std::string& account, const std::string& ip,
                                   const std::string& connection, const sim::OrderResult& result);
@@ -353,6 +384,10 @@ class Gateway : public ws::WebSocketHandler {
   std::atomic<int> disconnect_cancels_pending_{0};
   std::atomic<bool> stopped_{false};
   std::atomic<std::size_t> next_forward_thread_{0};
+  // The venue: edges' connections (RemoteConnection), and when each edge was last heard from.
+  std::mutex remote_mutex_;
+  std::unordered_map<std::uint64_t, RemoteConnection> remote_connections_;
+  std::unordered_map<std::uint32_t, std::int64_t> edges_heard_ms_;
 };
 
 }  // namespace gw::gateway

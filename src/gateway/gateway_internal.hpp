@@ -55,6 +55,8 @@ struct Gateway::Session {
   // An edge: what authenticates this connection's requests at the venue ("Bearer <token>"
   // after a forwarded public/auth).
   std::string forward_authorization;
+  // ... whether it sent the venue anything (its close is then reported to the venue).
+  bool at_venue = false;
   // ... and while its public/auth is at the venue, the requests that came after it.
   bool awaiting_grant = false;
   std::vector<std::string> held;

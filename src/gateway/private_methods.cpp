@@ -295,6 +295,17 @@ void Gateway::private_logout(Call& call) {
     // Deribit: a graceful logout does not cancel on disconnect.
     session->cancel_on_disconnect.reset();
     session->order_accounts.clear();
+  } else if (call.reply.forwarded && call.reply.forwarded->connection_id != 0) {
+    // The same for an edge's connection (the edge closes it when it relays the answer).
+    const std::uint64_t connection = call.reply.forwarded->connection_id;
+    const auto identity =
+        authenticate_http(*auth_, call.http_authorization,
+                          {call.http_method, call.http_uri, call.http_body}, caller, now_ms);
+    if (invalidate_tokens && identity && identity->session_id != 0) {
+      auth_->logout_session(identity->session_id, caller, now_ms);
+    }
+    auth_->connection_closed(connection);
+    forget_remote_connection(connection);
   }
   respond(call.reply, [](auto& w) { w.value("ok"); });
   if (session != nullptr) session->socket->close(1000, "logout");
@@ -402,7 +413,11 @@ void Gateway::place_order(Call& call, market::Side side) {
     respond_param_error(call.reply, "label", codec::ParamStatus::out_of_range);
     return;
   }
-  if (call.session != nullptr) remember_order_account(*call.session, *identity);
+  if (call.session != nullptr) {
+    remember_order_account(*call.session, *identity);
+  } else if (call.reply.forwarded && call.reply.forwarded->connection_id != 0) {
+    remember_remote_order(call.reply.forwarded->connection_id, *identity, call.peer);
+  }
   const Reply reply = call.reply;
   const bool queued = venue_->place(
       order, std::string(label ? label.value : ""), [this, reply](const sim::OrderResult& result) {
@@ -629,16 +644,25 @@ void Gateway::private_cancel_on_disconnect(Call& call) {
     return;
   }
   Session* session = call.session;
-  if (scope == CancelOnDisconnectScope::connection && session == nullptr) {
+  // The venue: an edge's WebSocket connection (a forwarded request with its connection id).
+  const std::uint64_t remote =
+      session == nullptr && call.reply.forwarded ? call.reply.forwarded->connection_id : 0;
+  if (scope == CancelOnDisconnectScope::connection && session == nullptr && remote == 0) {
     respond_error(call.reply, codec::errors::must_be_websocket_request);
     return;
   }
   const bool account_setting = account_cancels_on_disconnect(identity->account_id);
+  const auto connection_setting = [&]() -> std::optional<bool> {
+    if (session != nullptr) return session->cancel_on_disconnect;
+    std::lock_guard lock(remote_mutex_);
+    const auto it = remote_connections_.find(remote);
+    return it == remote_connections_.end() ? std::nullopt : it->second.cancel_on_disconnect;
+  };
   const std::string_view method = call.request.method;
   if (method == "private/get_cancel_on_disconnect") {
     const bool enabled = scope == CancelOnDisconnectScope::account
                              ? account_setting
-                             : session->cancel_on_disconnect.value_or(account_setting);
+                             : connection_setting().value_or(account_setting);
     respond(call.reply, [&](auto& w) {
       w.begin_object(2);
       w.key("scope");
@@ -650,8 +674,13 @@ void Gateway::private_cancel_on_disconnect(Call& call) {
     return;
   }
   const bool enable = method == "private/enable_cancel_on_disconnect";
-  if (scope == CancelOnDisconnectScope::connection) {
+  if (scope == CancelOnDisconnectScope::connection && session != nullptr) {
     session->cancel_on_disconnect = enable;
+  } else if (scope == CancelOnDisconnectScope::connection) {
+    std::lock_guard lock(remote_mutex_);
+    RemoteConnection& connection = remote_connection(remote);
+    connection.cancel_on_disconnect = enable;
+    connection.peer = std::string(call.peer);
   } else {
     std::lock_guard lock(cancel_on_disconnect_mutex_);
     if (enable) {
@@ -666,17 +695,26 @@ void Gateway::private_cancel_on_disconnect(Call& call) {
 void Gateway::cancel_orders_on_disconnect(Session& session) {
   if (session.disconnect_handled) return;
   session.disconnect_handled = true;
-  for (const auto& [account, name] : session.order_accounts) {
-    if (!session.cancel_on_disconnect.value_or(account_cancels_on_disconnect(account))) continue;
+  cancel_for_disconnect(session.order_accounts, session.cancel_on_disconnect, session.id,
+                        session.peer);
+}
+
+// The orders placed over a connection that closed, of each account whose setting (the
+// connection's own, else the account's) says to cancel them.
+void Gateway::cancel_for_disconnect(
+    const std::vector<std::pair<AccountRowId, std::string>>& accounts,
+    std::optional<bool> connection_setting, std::uint64_t connection, const std::string& peer) {
+  for (const auto& [account, name] : accounts) {
+    if (!connection_setting.value_or(account_cancels_on_disconnect(account))) continue;
     market::CancelAll filter;
     filter.account = static_cast<market::AccountId>(account);
-    filter.origin = session.id;
+    filter.origin = connection;
     filter.reason = market::CancelReason::cancel_on_disconnect;
     filter.timestamp = now_us() / 1000;
     disconnect_cancels_pending_.fetch_add(1, std::memory_order_relaxed);
     // Runs on the venue thread: copies what it records, nothing of the (deleted) session.
-    const auto record = [this, name = name, ip = session.peer,
-                         connection = std::to_string(session.id)](const sim::OrderResult& r) {
+    const auto record = [this, name = name, ip = peer,
+                         connection = std::to_string(connection)](const sim::OrderResult& r) {
       audit_cancel_on_disconnect(name, ip, connection, r);
       disconnect_cancels_pending_.fetch_sub(1, std::memory_order_release);
     };

@@ -81,14 +81,30 @@ bool Edge::connect(std::string* error) {
       inbox_ + ".*", [this](const NatsMessage& m) { on_answer(m); }, error);
   private_ = nats_->subscribe(
       kUserSubjects, [this](const NatsMessage& m) { on_private(m); }, error);
-  if (!answers_ || !private_) return false;
+  dropped_ = nats_->subscribe(
+      kEdgeDroppedSubject,
+      [this](const NatsMessage& m) {
+        if (m.data != std::to_string(id_)) return;
+        log("the venue dropped this edge's connections (it did not hear from it): closing them");
+        std::lock_guard lock(private_mutex_);
+        if (dropped_sink_) dropped_sink_();
+      },
+      error);
+  if (!answers_ || !private_ || !dropped_) return false;
   stats_.connected = true;
+  // Expires forwarded requests every 20 ms and tells the venue this edge is alive every second.
   expiry_ = std::thread([this] {
+    const std::string id = std::to_string(id_);
+    auto next_heartbeat = Clock::now();
     std::unique_lock lock(queue_mutex_);
     while (!stop_.load()) {
       stopping_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stop_.load(); });
       lock.unlock();
       expire_requests();
+      if (Clock::now() >= next_heartbeat) {
+        nats_->publish(kEdgeAliveSubject, id);
+        next_heartbeat = Clock::now() + std::chrono::milliseconds(kEdgeHeartbeatMs);
+      }
       lock.lock();
     }
   });
@@ -114,6 +130,8 @@ bool Edge::start(sim::Venue& mirror, std::string* error) {
 
 void Edge::stop() {
   if (stop_.exchange(true)) return;
+  // The venue closes this edge's connections now rather than after kEdgeSilenceMs.
+  if (nats_) nats_->publish(kEdgeGoneSubject, std::to_string(id_));
   {
     std::lock_guard lock(queue_mutex_);  // so that no waiter misses the stop
   }
@@ -124,6 +142,7 @@ void Edge::stop() {
   stream_.reset();
   answers_.reset();
   private_.reset();
+  dropped_.reset();
   std::unordered_map<std::uint64_t, Pending> pending;
   {
     std::lock_guard lock(pending_mutex_);
@@ -144,6 +163,10 @@ void Edge::fail(gateway::ForwardDone& done, std::string reason) {
 }
 
 void Edge::forward(gateway::ForwardedCall call, gateway::ForwardDone done) {
+  if (call.disconnect) {
+    report_disconnect(std::move(call));
+    return;  // nobody waits for the answer
+  }
   stats_.forwarded.fetch_add(1, std::memory_order_relaxed);
   if (stop_.load()) {
     fail(done, "the gateway is stopping");
@@ -177,6 +200,18 @@ void Edge::forward(gateway::ForwardedCall call, gateway::ForwardDone done) {
     pending_.erase(it);
   }
   fail(refused, "the NATS client refused the request");
+}
+
+// A connection closed: the venue must hear of it even late (its cancel-on-disconnect), and
+// hearing twice does no harm. So no deadline, and published even while NATS is away (the
+// client keeps it for the reconnect); if it is lost all the same, the venue drops this edge's
+// connections once it stops hearing its heartbeats. The answer goes to an inbox nobody waits
+// on (request 0).
+void Edge::report_disconnect(gateway::ForwardedCall call) {
+  WireCall wire;
+  wire.call = std::move(call);
+  wire.request_id = id_text_ + "-d" + std::to_string(next_disconnect_.fetch_add(1) + 1);
+  nats_->publish_request(kRpcSubject, inbox_ + ".0", encode_call(wire));
 }
 
 void Edge::on_answer(const NatsMessage& message) {
@@ -230,6 +265,11 @@ void Edge::expire_requests() {
 void Edge::set_private_sink(PrivateSink sink) {
   std::lock_guard lock(private_mutex_);
   private_sink_ = std::move(sink);
+}
+
+void Edge::set_dropped_sink(std::function<void()> sink) {
+  std::lock_guard lock(private_mutex_);
+  dropped_sink_ = std::move(sink);
 }
 
 void Edge::subscribe_private(gateway::AccountRowId account, const std::string& channel) {
@@ -313,6 +353,15 @@ bool Edge::bootstrap(std::string* error) {
       books.push_back(instrument->name);
       listed.insert(instrument->name);
       inputs.push_back(sim::FeedInstrument{std::move(*instrument)});
+    }
+    // The venue's last surface, so that volsurface subscribers need not wait for the next.
+    if (const Value* surface = answer->find("surface"); surface && !surface->is_null()) {
+      std::string problem;
+      if (auto s = feed::surface_from(*surface, &problem)) {
+        inputs.push_back(sim::FeedSurface{std::move(*s)});
+      } else {
+        log("skipped the venue's surface: " + problem);
+      }
     }
   }
   for (const std::string& name : listed_) {

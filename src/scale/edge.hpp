@@ -4,11 +4,16 @@
 //    sim::Mirror relay mode uses), after a bootstrap that lists every instrument and takes each
 //    book's snapshot from the venue (gw.venue.listing, gw.venue.book); changes the snapshot
 //    already holds are skipped, so every book continues the venue's change_id chain exactly.
+//    The venue's surfaces (the last one comes with the listing), blocks and transfers pass
+//    through the mirror unchanged.
 //    The stream's envelope carries the venue's epoch and a gapless sequence: a missing number,
 //    another epoch (the venue restarted), the venue's own resync notice or a silent stream
 //    marks every book stale (subscribers get a "resync" snapshot) and bootstraps again. A NATS
 //    outage the library recovers from goes unnoticed when nothing was lost (the venue's client
 //    buffers its publications; the consumer resumes); otherwise the sequence check resynchronises.
+//  - liveness: a heartbeat every second (gw.edge.alive) and a last word at stop (gw.edge.gone),
+//    so that the venue closes this edge's connections (cancel-on-disconnect) when it goes; a
+//    notice from the venue that it dropped them anyway (gw.edge.dropped) closes them here too.
 //  - requests: forward() sends a request to gw.venue.rpc with a request id and a deadline and
 //    answers within the venue timeout, from the venue's answer or with an error (no venue, NATS
 //    down, timed out). Never retried: at most once.
@@ -71,6 +76,9 @@ class Edge {
   // runs; until then they are dropped.
   using PrivateSink = std::function<void(std::string_view route, std::string_view notification)>;
   void set_private_sink(PrivateSink sink);
+  // Called (on a NATS thread) when the venue says it dropped this edge's connections, having
+  // not heard from it for kEdgeSilenceMs: Gateway::close_forwarded_sessions.
+  void set_dropped_sink(std::function<void()> sink);
   std::uint32_t id() const { return id_; }
   // Bootstraps the mirror (before the gateway starts, so that the market opens listed) and
   // follows the stream from then on. False with `error` when the venue does not answer.
@@ -86,6 +94,7 @@ class Edge {
   };
 
   void forward(gateway::ForwardedCall call, gateway::ForwardDone done);
+  void report_disconnect(gateway::ForwardedCall call);
   void on_answer(const NatsMessage& message);
   void expire_requests();
   void fail(gateway::ForwardDone& done, std::string reason);
@@ -111,12 +120,16 @@ class Edge {
   std::mutex pending_mutex_;
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::uint64_t next_request_ = 1;
+  std::atomic<std::uint64_t> next_disconnect_{0};
 
   // Private channels: what the gateway's clients subscribed to, and where notifications go.
   std::mutex private_mutex_;
   std::set<std::pair<gateway::AccountRowId, std::string>> private_channels_;
   PrivateSink private_sink_;
   std::unique_ptr<Subscription> private_;
+  // Liveness: the venue's notice that it dropped this edge, and what to do then.
+  std::function<void()> dropped_sink_;
+  std::unique_ptr<Subscription> dropped_;
 
   // The stream: the consumer's callback queues, the feed thread applies.
   std::mutex queue_mutex_;

@@ -20,7 +20,7 @@ namespace gw::scale {
 // ---- Names (docs/SCALE-OUT.md, "Subjects") ------------------------------------------------------
 
 // The venue's market data: gw.md.<CURRENCY>.<kind>, kind one of instrument, book, trades,
-// ticker, index, control. One JetStream stream holds them all.
+// ticker, index, surface, chain, control. One JetStream stream holds them all.
 inline constexpr std::string_view kStreamName = "GREEKWIRE_MD";
 inline constexpr std::string_view kMarketSubjects = "gw.md.>";
 // Request-reply services of the venue.
@@ -30,6 +30,14 @@ inline constexpr std::string_view kBookSubject = "gw.venue.book";        // one 
 inline constexpr std::string_view kUserSubscribeSubject = "gw.venue.user.subscribe";
 // Private channels' notifications: gw.user.<account>.
 inline constexpr std::string_view kUserSubjects = "gw.user.>";
+// Edges' liveness (core NATS, the edge's id in decimal): a heartbeat every second; a graceful
+// stop; and the venue's notice that it dropped an edge's connections (it heard nothing for
+// kEdgeSilenceMs).
+inline constexpr std::string_view kEdgeAliveSubject = "gw.edge.alive";
+inline constexpr std::string_view kEdgeGoneSubject = "gw.edge.gone";
+inline constexpr std::string_view kEdgeDroppedSubject = "gw.edge.dropped";
+inline constexpr int kEdgeHeartbeatMs = 1000;
+inline constexpr std::int64_t kEdgeSilenceMs = 5000;
 
 std::string market_subject(std::string_view currency, std::string_view kind);
 

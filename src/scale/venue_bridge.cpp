@@ -1,5 +1,6 @@
 #include "scale/venue_bridge.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -33,6 +34,16 @@ std::int64_t wall_ms() {
 
 std::string_view currency_name(market::Currency currency) {
   return market::to_string(currency);
+}
+
+// An edge's id as its liveness messages carry it (decimal, 24 bits, never 0).
+std::optional<std::uint32_t> edge_id(std::string_view text) {
+  std::uint32_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || end != text.data() + text.size() || id == 0 || id > 0xffffffu) {
+    return std::nullopt;
+  }
+  return id;
 }
 
 std::optional<market::Currency> currency_named(std::string_view text) {
@@ -86,11 +97,23 @@ bool VenueBridge::start(std::string* error) {
       kRpcSubject, [this](const NatsMessage& m) { on_call(m); }, error);
   auto user = nats_->subscribe(
       kUserSubscribeSubject, [this](const NatsMessage& m) { on_user_subscribe(m); }, error);
-  if (!listing || !book || !rpc || !user) return false;
-  services_.push_back(std::move(listing));
-  services_.push_back(std::move(book));
-  services_.push_back(std::move(rpc));
-  services_.push_back(std::move(user));
+  auto alive = nats_->subscribe(
+      kEdgeAliveSubject,
+      [this](const NatsMessage& m) {
+        if (const auto id = edge_id(m.data)) gateway_.edge_alive(*id);
+      },
+      error);
+  auto gone = nats_->subscribe(
+      kEdgeGoneSubject,
+      [this](const NatsMessage& m) {
+        if (const auto id = edge_id(m.data)) {
+          log("edge " + std::string(m.data) + " stopped: its connections are closed here");
+          gateway_.drop_edge(*id);
+        }
+      },
+      error);
+  if (!listing || !book || !rpc || !user || !alive || !gone) return false;
+  for (auto* s : {&listing, &book, &rpc, &user, &alive, &gone}) services_.push_back(std::move(*s));
   publisher_->start();
   stats_.connected = true;
   thread_ = std::thread([this] { run(); });
@@ -109,7 +132,13 @@ void VenueBridge::stop() {
 // ---- market data ------------------------------------------------------------------------------
 
 void VenueBridge::run() {
+  auto next_liveness_check = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
+    if (std::chrono::steady_clock::now() >= next_liveness_check) {
+      drop_silent_edges();
+      next_liveness_check =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(kEdgeHeartbeatMs);
+    }
     std::size_t n = 0;
     while (n < 4096) {
       sim::VenueEvent* event = events_.queue().peek();
@@ -194,6 +223,22 @@ void VenueBridge::publish(const sim::VenueEvent& event) {
     channel_ = "deribit_price_index." + std::string(gateway::index_name(index->currency));
     send(currency_name(index->currency), "index", channel_,
          [&](auto& w) { gateway::write_index_price(w, *index); });
+  } else if (const auto* surface = std::get_if<sim::SurfaceSnapshot>(&event)) {
+    const std::string_view currency = currency_name(surface->currency);
+    {
+      std::lock_guard lock(surfaces_mutex_);
+      last_surfaces_[surface->currency == market::Currency::BTC ? 0 : 1] = *surface;
+    }
+    channel_ = "volsurface." + std::string(currency) + ".raw";
+    send(currency, "surface", channel_, [&](auto& w) { gateway::write_surface(w, *surface); });
+  } else if (const auto* block = std::get_if<sim::Block>(&event)) {
+    const std::string_view currency = currency_name(block->currency);
+    channel_ = "chain." + std::string(currency) + ".blocks";
+    send(currency, "chain", channel_, [&](auto& w) { gateway::write_block(w, *block); });
+  } else if (const auto* transfer = std::get_if<sim::Transfer>(&event)) {
+    const std::string_view currency = currency_name(transfer->currency);
+    channel_ = "chain." + std::string(currency) + ".transfers";
+    send(currency, "chain", channel_, [&](auto& w) { gateway::write_transfer(w, *transfer); });
   } else if (const auto* gap = std::get_if<sim::StreamGap>(&event)) {
     // This consumer fell behind the venue and lost events: every edge must resynchronise.
     stats_.resyncs.fetch_add(1, std::memory_order_relaxed);
@@ -205,6 +250,21 @@ void VenueBridge::publish(const sim::VenueEvent& event) {
       w.value(gap->dropped);
       w.end_object();
     });
+  }
+}
+
+// ---- edges' liveness ---------------------------------------------------------------------------
+
+// An edge not heard from for kEdgeSilenceMs (killed, cut off from NATS, or NATS is down here):
+// its connections are closed at the venue (cancel-on-disconnect fires), and it is told, in case
+// it is still there, so that its clients reconnect rather than trust a state the venue dropped.
+// (A notice published while NATS is down goes out when it is back.)
+void VenueBridge::drop_silent_edges() {
+  for (const std::uint32_t id : gateway_.drop_silent_edges(kEdgeSilenceMs)) {
+    stats_.edges_dropped.fetch_add(1, std::memory_order_relaxed);
+    log("edge " + std::to_string(id) + " silent for " + std::to_string(kEdgeSilenceMs / 1000) +
+        " s: its connections are closed here");
+    nats_->publish(kEdgeDroppedSubject, std::to_string(id));
   }
 }
 
@@ -235,7 +295,8 @@ std::shared_ptr<const market::Instrument> VenueBridge::instrument_named(std::str
   return it == by_name_.end() ? nullptr : it->second;
 }
 
-// Request: a currency ("BTC"). Answer: {"epoch": ..., "instruments": [get_instruments rows]}.
+// Request: a currency ("BTC"). Answer: {"epoch": ..., "instruments": [get_instruments rows],
+// "surface": the last volsurface data published, or null}.
 void VenueBridge::on_listing(const NatsMessage& message) {
   if (message.reply.empty()) return;
   const auto currency = currency_named(message.data);
@@ -247,15 +308,33 @@ void VenueBridge::on_listing(const NatsMessage& message) {
   market::InstrumentQuery query;
   query.currency = *currency;
   const bool queued = gateway_.venue().get_instruments(
-      query, [this, reply](const std::vector<market::Instrument>& instruments) {
-        nats_->publish(reply, with_epoch("instruments", [&](codec::JsonWriter& w) {
-                         w.begin_array(instruments.size());
-                         for (const market::Instrument& i : instruments) {
-                           remember(std::make_shared<const market::Instrument>(i));
-                           gateway::write_instrument(w, i);
-                         }
-                         w.end_array();
-                       }));
+      query, [this, reply, slot = *currency == market::Currency::BTC ? 0 : 1](
+                 const std::vector<market::Instrument>& instruments) {
+        std::optional<sim::SurfaceSnapshot> surface;
+        {
+          std::lock_guard lock(surfaces_mutex_);
+          surface = last_surfaces_[slot];
+        }
+        std::string out;
+        codec::JsonWriter w(out);
+        w.begin_object(3);
+        w.key("epoch");
+        w.value(std::string_view(epoch_));
+        w.key("instruments");
+        w.begin_array(instruments.size());
+        for (const market::Instrument& i : instruments) {
+          remember(std::make_shared<const market::Instrument>(i));
+          gateway::write_instrument(w, i);
+        }
+        w.end_array();
+        w.key("surface");
+        if (surface) {
+          gateway::write_surface(w, *surface);
+        } else {
+          w.null();
+        }
+        w.end_object();
+        nats_->publish(reply, out);
       });
   if (!queued) nats_->publish(reply, R"({"error":"the venue is not taking commands"})");
 }
@@ -374,6 +453,9 @@ std::string VenueBridge::metrics_text() const {
       stats_.calls_refused.load());
   add("greekwire_venue_book_snapshots_total", "counter", "Book snapshots sent to edges.",
       stats_.snapshots.load());
+  add("greekwire_venue_edges_dropped_total", "counter",
+      "Edges not heard from for 5 s whose connections were closed (cancel-on-disconnect).",
+      stats_.edges_dropped.load());
   return out;
 }
 

@@ -1,26 +1,31 @@
 // The venue's side of a scale-out deployment (`greekwire serve --role venue`, docs/SCALE-OUT.md):
 //
 //  - market data: a consumer of the venue's ordered event stream publishes every instrument
-//    listing and expiry, book change, trade, ticker and index price to JetStream, one subject
-//    per currency and kind (gw.md.BTC.book, ...), as Deribit's notification data (what the
-//    gateway's book.*.raw, trades.*.raw, ticker.*.raw and deribit_price_index.* carry) in an
-//    envelope with the venue's epoch (random per start) and a sequence number without gaps, so
-//    that an edge can tell a continuous stream from a lost message or a restarted venue;
-//  - services (NATS request-reply): gw.venue.listing (the instruments of a currency, with the
-//    epoch), gw.venue.book (a book's full snapshot, consistent with the stream: every change
-//    after it chains from its change_id), gw.venue.rpc (requests an edge forwards: answered by
-//    the gateway as HTTP twins, at most once per request id, never after their deadline),
-//    gw.venue.user.subscribe (an edge's client subscribed to a private channel: its
-//    notifications are published to gw.user.<account>, "<route>\n<notification>").
+//    listing and expiry, book change, trade, ticker, index price, volatility surface, block and
+//    large transfer to JetStream, one subject per currency and kind (gw.md.BTC.book, ...), as
+//    the notification data the gateway's book.*.raw, trades.*.raw, ticker.*.raw,
+//    deribit_price_index.*, volsurface.*.raw and chain.* carry, in an envelope with the venue's
+//    epoch (random per start) and a sequence number without gaps, so that an edge can tell a
+//    continuous stream from a lost message or a restarted venue;
+//  - services (NATS request-reply): gw.venue.listing (the instruments of a currency and its
+//    last surface, with the epoch), gw.venue.book (a book's full snapshot, consistent with the
+//    stream: every change after it chains from its change_id), gw.venue.rpc (requests an edge
+//    forwards: answered by the gateway as HTTP twins, at most once per request id, never after
+//    their deadline), gw.venue.user.subscribe (an edge's client subscribed to a private
+//    channel: its notifications are published to gw.user.<account>, "<route>\n<notification>");
+//  - edges' liveness: heartbeats (gw.edge.alive) and stops (gw.edge.gone); the connections of an
+//    edge that stopped or went silent are closed at the venue (cancel-on-disconnect).
 //
 // The stream's limits (age, bytes) bound how long an edge may be away from NATS and still catch
 // up from it; past that it resynchronises from snapshots.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -48,6 +53,7 @@ struct VenueBridgeStats {
   std::atomic<std::uint64_t> calls{0};             // forwarded requests taken
   std::atomic<std::uint64_t> calls_refused{0};     // duplicates and calls past their deadline
   std::atomic<std::uint64_t> snapshots{0};
+  std::atomic<std::uint64_t> edges_dropped{0};  // not heard from: their connections closed
   std::atomic<bool> connected{false};
 };
 
@@ -80,6 +86,7 @@ class VenueBridge {
   void on_call(const NatsMessage& message);
   void on_user_subscribe(const NatsMessage& message);
   void publish_private(std::vector<gateway::Delivery>& deliveries);
+  void drop_silent_edges();
   bool first_time(const std::string& request_id);
   void remember(const std::shared_ptr<const market::Instrument>& instrument);
   std::shared_ptr<const market::Instrument> instrument_named(std::string_view name);
@@ -108,6 +115,10 @@ class VenueBridge {
   std::unique_ptr<gateway::Publisher> publisher_;
   std::mutex routes_mutex_;
   std::unordered_set<std::string> routes_;
+
+  // The last surface of each currency (BTC, ETH) published, for the listing's answer.
+  std::mutex surfaces_mutex_;
+  std::array<std::optional<sim::SurfaceSnapshot>, 2> last_surfaces_;
 
   // Services (libnats' threads): instruments by name for book requests, recent request ids.
   std::mutex names_mutex_;

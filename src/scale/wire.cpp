@@ -63,6 +63,7 @@ std::string encode_call(const WireCall& w) {
       .set("connection_id", c.connection_id)
       .set("rate_limited", c.rate_limited)
       .set("handshake", c.handshake);
+  if (c.disconnect) v.set("disconnect", true);
   return v.to_json();
 }
 
@@ -77,8 +78,13 @@ std::optional<WireCall> decode_call(std::string_view data, std::string* error) {
       string_member(*v, "http_method", c.http_method) && string_member(*v, "uri", c.uri) &&
       string_member(*v, "body", c.body) && string_member(*v, "peer", c.peer);
   c.handshake = (*v)["handshake"].as_bool(false);
-  if (!strings || w.request_id.empty() || (c.request.empty() && !c.handshake)) {
+  c.disconnect = (*v)["disconnect"].as_bool(false);
+  if (!strings || w.request_id.empty() || (c.request.empty() && !c.handshake && !c.disconnect)) {
     *error = "a forwarded call needs string members id and request";
+    return std::nullopt;
+  }
+  if (c.disconnect && (*v)["connection_id"].as_uint(0) == 0) {
+    *error = "a disconnect needs its connection_id";
     return std::nullopt;
   }
   w.expires_at_ms = (*v)["expires_at_ms"].as_int(0);

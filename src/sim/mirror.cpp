@@ -134,8 +134,16 @@ void Mirror::apply(const FeedInput& input) {
           on_index(in);
         } else if constexpr (std::is_same_v<T, FeedExpired>) {
           on_expired(in);
-        } else {
+        } else if constexpr (std::is_same_v<T, FeedLost>) {
           on_lost(in);
+        } else if constexpr (std::is_same_v<T, FeedBlock>) {
+          see(in.block.timestamp);
+          out_.on_event(in.block);
+        } else if constexpr (std::is_same_v<T, FeedTransfer>) {
+          see(in.transfer.timestamp);
+          out_.on_event(in.transfer);
+        } else {
+          on_surface(in);
         }
       },
       input);
@@ -237,6 +245,7 @@ void Mirror::on_book(const FeedBook& in) {
 
 void Mirror::on_lost(const FeedLost& in) {
   see(in.timestamp);
+  feed_surface_ms_ = {};
   for (State& s : states_) {
     if (s.instrument == nullptr || !s.book.live) continue;
     s.book.live = false;
@@ -354,6 +363,18 @@ double Mirror::index_price(Currency c) const {
 
 // ---- The surface ------------------------------------------------------------------------------
 
+void Mirror::on_surface(const FeedSurface& in) {
+  const std::size_t c = slot(in.surface.currency);
+  // A bootstrap may hand over a surface the stream then repeats, or one older than it. (After
+  // a loss anything goes: a restarted source's clock may be behind the old one's.)
+  if (feed_surface_ms_[c] != 0 && in.surface.timestamp <= feed_surface_ms_[c]) return;
+  feed_surfaces_[c] = true;
+  feed_surface_ms_[c] = in.surface.timestamp;
+  see(in.surface.timestamp);
+  ++counters_.surfaces;
+  out_.on_event(in.surface);
+}
+
 void Mirror::advance(TimestampMs now_ms) {
   see(now_ms);
   if (now_ms_ < next_surface_ms_) return;
@@ -371,6 +392,7 @@ void Mirror::advance(TimestampMs now_ms) {
 // strikes are left out (a raw SVI slice has five parameters).
 void Mirror::publish_surfaces() {
   for (Currency c : market::kCurrencies) {
+    if (feed_surfaces_[slot(c)]) continue;  // the feed's own surfaces are published instead
     struct Slice {
       TimestampMs expiry = 0;
       double forward = 0;

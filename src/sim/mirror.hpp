@@ -2,7 +2,9 @@
 // state of a Deribit-compatible feed (relay: a live upstream connection; replay: a recording)
 // from FeedInputs and publishes it as the same VenueEvent stream the simulator produces, so that
 // the gateway serves it unchanged: books with their change_id chains, tickers, trades, index
-// prices, and a volatility surface fitted to the option tickers' mark IVs.
+// prices, and a volatility surface fitted to the option tickers' mark IVs — or, from a feed that
+// carries them (a greekwire venue's stream, docs/SCALE-OUT.md), the feed's own surfaces, blocks
+// and transfers, passed through.
 //
 // What it keeps (venue thread only): the instruments (a registry of the feed's own contract
 // specifications, ids assigned in listing order), an L2 book per instrument, the last ticker,
@@ -106,8 +108,22 @@ struct FeedLost {
   TimestampMs timestamp = 0;
 };
 
-using FeedInput =
-    std::variant<FeedInstrument, FeedBook, FeedTrade, FeedTicker, FeedIndex, FeedExpired, FeedLost>;
+// What a greekwire venue's stream carries whole (docs/SCALE-OUT.md): published as it is.
+struct FeedBlock {
+  Block block;
+};
+struct FeedTransfer {
+  Transfer transfer;
+};
+// The feed's own volatility surface of a currency: published as it is (unless older than the
+// last one published), and from then on the mirror stops fitting that currency's surface to
+// the tickers: the venue's model wins over a fit to its quotes.
+struct FeedSurface {
+  SurfaceSnapshot surface;
+};
+
+using FeedInput = std::variant<FeedInstrument, FeedBook, FeedTrade, FeedTicker, FeedIndex,
+                               FeedExpired, FeedLost, FeedBlock, FeedTransfer, FeedSurface>;
 
 // ---- The mirror (venue thread) ----------------------------------------------------------------
 
@@ -173,6 +189,7 @@ class Mirror {
   void on_index(const FeedIndex& in);
   void on_expired(const FeedExpired& in);
   void on_lost(const FeedLost& in);
+  void on_surface(const FeedSurface& in);
   void publish_surfaces();
   State* find(std::string_view name);
   const State* state(InstrumentId id) const;
@@ -185,6 +202,10 @@ class Mirror {
   std::array<double, 2> index_{};
   TimestampMs now_ms_ = 0;
   TimestampMs next_surface_ms_ = 0;
+  // Per currency: whether the feed carries surfaces (then the mirror fits none), and the
+  // timestamp of the last one published since the feed was lost (0: none).
+  std::array<bool, 2> feed_surfaces_{};
+  std::array<TimestampMs, 2> feed_surface_ms_{};
   Counters counters_;
   std::vector<market::LevelUpdate> scratch_bids_;
   std::vector<market::LevelUpdate> scratch_asks_;

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <string>
+#include <tuple>
 #include <variant>
 
 #include "codec/json_writer.hpp"
@@ -568,11 +570,133 @@ TEST(Translate, PriceIndexes) {
   EXPECT_TRUE(out.empty());
 }
 
+// ---- greekwire's own channels (a venue's stream to its edges)
+// -------------------------------------
+
+sim::SurfaceSnapshot surface() {
+  sim::SurfaceSnapshot s;
+  s.timestamp = 1'766'000'010'000;
+  s.currency = Currency::ETH;
+  s.index_price = 3456.789012345678;
+  s.params = {-0.312345678901234, 1.23456789, 0.4123};
+  for (const auto& [expiry, years, forward, theta] :
+       {std::tuple{1'766'044'800'000ll, 0.0013949708523592084, 3457.1, 0.000627},
+        std::tuple{1'767'254'400'000ll, 0.03975, 3460.25, 0.0201}}) {
+    s.expiries.push_back({expiry, years, forward, theta, std::sqrt(theta / years)});
+  }
+  return s;
+}
+
+TEST(Translate, SurfacesOfOurServerRoundTripToTheBit) {
+  const sim::SurfaceSnapshot s = surface();
+  std::string json;
+  {
+    codec::JsonWriter w(json);
+    gateway::write_surface(w, s);
+  }
+  std::vector<sim::FeedInput> out;
+  std::string error;
+  ASSERT_TRUE(translate("volsurface.ETH.raw", parse(json), out, &error)) << error;
+  const sim::SurfaceSnapshot& f = std::get<sim::FeedSurface>(out.at(0)).surface;
+  EXPECT_EQ(f.timestamp, s.timestamp);
+  EXPECT_EQ(f.currency, Currency::ETH);
+  EXPECT_EQ(f.index_price, s.index_price);
+  EXPECT_EQ(f.params.rho, s.params.rho);
+  EXPECT_EQ(f.params.eta, s.params.eta);
+  EXPECT_EQ(f.params.gamma, s.params.gamma);
+  ASSERT_EQ(f.expiries.size(), 2u);
+  for (std::size_t e = 0; e < 2; ++e) {
+    EXPECT_EQ(f.expiries[e].expiry, s.expiries[e].expiry);
+    EXPECT_EQ(f.expiries[e].years, s.expiries[e].years);
+    EXPECT_EQ(f.expiries[e].forward, s.expiries[e].forward);
+    EXPECT_EQ(f.expiries[e].theta, s.expiries[e].theta);
+    EXPECT_EQ(f.expiries[e].atm_vol, std::sqrt(s.expiries[e].theta / s.expiries[e].years));
+  }
+  // Written again, the same bytes: what an edge publishes is what the venue published.
+  std::string again;
+  {
+    codec::JsonWriter w(again);
+    gateway::write_surface(w, f);
+  }
+  EXPECT_EQ(again, json);
+}
+
+TEST(Translate, BlocksAndTransfersOfOurServerRoundTrip) {
+  sim::Block b;
+  b.timestamp = 1'766'000'020'000;
+  b.block_time = b.timestamp;
+  b.currency = Currency::BTC;
+  b.height = 870'123;
+  for (std::size_t i = 0; i < b.hash.size(); ++i) {
+    b.hash[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    b.prev_hash[i] = static_cast<std::uint8_t>(255 - i);
+    b.transfers_root[i] = static_cast<std::uint8_t>(i * 13);
+  }
+  b.tx_count = 3456;
+  b.fee_rate_milli = 12'345;
+  b.nonce = 0xfedcba9876543210ull;
+  b.transfer_count = 2;
+  sim::Transfer t;
+  t.timestamp = b.timestamp;
+  t.currency = Currency::BTC;
+  t.block_height = b.height;
+  t.index = 1;
+  t.tx_hash = b.hash;
+  for (std::size_t i = 0; i < t.from.size(); ++i) {
+    t.from[i] = static_cast<std::uint8_t>(i);
+    t.to[i] = static_cast<std::uint8_t>(0xf0 | (i & 15));
+  }
+  t.amount_units = 123'456'789'012;
+  t.amount = 1234.56789012;
+  t.usd_value = 1.2345e8;
+
+  const auto json_of = [](auto write) {
+    std::string json;
+    codec::JsonWriter w(json);
+    write(w);
+    return json;
+  };
+  const std::string block_json = json_of([&](auto& w) { gateway::write_block(w, b); });
+  const std::string transfer_json = json_of([&](auto& w) { gateway::write_transfer(w, t); });
+  std::vector<sim::FeedInput> out;
+  std::string error;
+  ASSERT_TRUE(translate("chain.BTC.blocks", parse(block_json), out, &error)) << error;
+  ASSERT_TRUE(translate("chain.BTC.transfers", parse(transfer_json), out, &error)) << error;
+  ASSERT_EQ(out.size(), 2u);
+  const sim::Block& fb = std::get<sim::FeedBlock>(out[0]).block;
+  const sim::Transfer& ft = std::get<sim::FeedTransfer>(out[1]).transfer;
+  EXPECT_EQ(json_of([&](auto& w) { gateway::write_block(w, fb); }), block_json);
+  EXPECT_EQ(json_of([&](auto& w) { gateway::write_transfer(w, ft); }), transfer_json);
+  EXPECT_EQ(fb.hash, b.hash);
+  EXPECT_EQ(fb.nonce, b.nonce);
+  EXPECT_EQ(ft.to, t.to);
+}
+
+TEST(Translate, BadSurfacesAndBlocksAreErrorsThatNameTheMember) {
+  std::vector<sim::FeedInput> out;
+  std::string error;
+  Value block = parse(R"({"currency":"BTC","height":1,"hash":"zz","prev_hash":"00",
+      "block_time":1,"timestamp":1,"tx_count":1,"fee_rate_milli":1,"nonce":1,
+      "transfers_root":"00","transfer_count":0})");
+  EXPECT_FALSE(translate("chain.BTC.blocks", block, out, &error));
+  EXPECT_EQ(error, "block: 'hash' must be 64 hex digits");
+  EXPECT_FALSE(translate("chain.BTC.transfers", parse(R"({"currency":"SOL"})"), out, &error));
+  EXPECT_EQ(error, "transfer: 'currency' must be \"BTC\" or \"ETH\"");
+  EXPECT_FALSE(translate("volsurface.BTC.raw", parse("[]"), out, &error));
+  EXPECT_EQ(error, "volatility surface must be an object");
+  EXPECT_FALSE(translate("volsurface.BTC.raw",
+                         parse(R"({"timestamp":1,"currency":"BTC","index_price":1,
+                                   "ssvi":{"rho":0,"eta":1,"gamma":0.5},"expiries":[{}]})"),
+                         out, &error));
+  EXPECT_EQ(error, "volatility surface's expiry: 'expiration_timestamp' must be present");
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(Translate, OtherChannelsCarryNothing) {
   std::vector<sim::FeedInput> out;
   std::string error;
   EXPECT_TRUE(translate("book.BTC-PERPETUAL.none.10.100ms", parse("{}"), out, &error));
-  EXPECT_TRUE(translate("volsurface.BTC.100ms", parse("[]"), out, &error));
+  EXPECT_TRUE(translate("markprice.options.btc_usd", parse("[]"), out, &error));
   EXPECT_TRUE(translate("user.portfolio.btc", parse("{}"), out, &error));
   EXPECT_TRUE(out.empty());
 }

@@ -6,12 +6,17 @@ against Python websockets (an independent peer):
 - identical chains: book.BTC-PERPETUAL.raw on edge A, on edge B and on the venue itself; each
   stream's prev_change_id chain and every checksum verified on the rebuilt book, and the three
   agree message for message (change_id, checksum, levels) where they overlap;
+- the venue's surfaces and chains: volsurface.ETH.raw, chain.ETH.blocks and .transfers on edge
+  B equal the venue's own, message for message;
 - a cross-edge fill: the demo account rests a post-only sell through edge A, a second account
   (`greekwire keys` on the venue's data dir) takes it with an IOC buy through edge B; both see
   the shared trade, the seller's order is filled, and each owner's user.trades.any.any.raw on
   the other edge (the seller's in MessagePack) carries its side of the fill;
-- edge restart: A killed (SIGKILL): a subscriber of B keeps an unbroken chain; A restarted on
-  the same port serves a snapshot and a valid chain again;
+- cancel-on-disconnect through an edge: tests/gateway/test_cancel_on_disconnect.py's checks
+  with every connection on edge A (the edge reports each close to the venue);
+- edge restart: A killed (SIGKILL): the order of A's connection with cancel-on-disconnect is
+  cancelled once the venue stops hearing A; a subscriber of B keeps an unbroken chain; A
+  restarted on the same port serves a snapshot and a valid chain again;
 - NATS restart (SIGTERM, ~2 s down, same -sd and port): B's subscriber either continues its
   chain or gets a "resync": true snapshot, never a silent gap; an order through B while NATS is
   down is answered 13028 within the venue timeout; afterwards orders go through again and the
@@ -40,6 +45,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "gateway"))
+import test_cancel_on_disconnect as tcod  # noqa: E402
 import test_gateway as tg  # noqa: E402
 import test_queries as tq  # noqa: E402
 from test_gateway import Client, Serve, instrument_digits  # noqa: E402
@@ -53,6 +59,13 @@ VENUE_TIMEOUT = 2  # --venue-timeout of the edges, seconds
 PERP = "BTC-PERPETUAL"
 CHANNEL = f"book.{PERP}.raw"
 START_TIMEOUT = 60  # a process that printed nothing by then is killed
+# Surfaces every simulated second and ETH blocks every ~0.4 simulated seconds, so that the
+# surfaces-and-chains check sees several at --speed 0.15.
+VENUE_CONFIG = """
+[venue]
+surface_interval_ms = 1000
+chain_speedup = 30.0
+"""
 
 
 def run(coro, seconds=90):
@@ -166,8 +179,11 @@ class Deployment:
         # edge built with the sanitizers follows with room to spare even on a loaded 2-core
         # machine (~3,700 a second when idle; a Release edge takes 6,700 a second, at speed 1,
         # with a fifth of a core).
+        config = os.path.join(self.tmp, "venue.toml")
+        with open(config, "w") as f:
+            f.write(VENUE_CONFIG)
         self.venue = Serve("--role", "venue", "--nats", self.nats.url, "--seed", "11",
-                           "--speed", "0.15",
+                           "--speed", "0.15", "--config", config,
                            data_dir=tempfile.mkdtemp(prefix="venue-", dir=self.tmp))
         self.processes.append(("venue", self.venue))
         started(self.venue)
@@ -383,6 +399,15 @@ def compare_streams(name_x, xs, name_y, ys):
     return len(common)
 
 
+async def subscribed_on_each(sides, credentials, channels, conns):
+    """A connection to each of `sides` ((name, server) pairs), authenticated and subscribed to
+    `channels`, appended to `conns` as (ws, client) as it opens (the caller closes them)."""
+    for _, server in sides:
+        conns.append(await connect(server, credentials))
+    for _, client in conns:
+        await subscribe(client, channels)
+
+
 # --- checks ----------------------------------------------------------------------------------
 
 def identical_chains(env):
@@ -391,10 +416,7 @@ def identical_chains(env):
     async def go():
         conns = []
         try:
-            for _, server in sides:
-                conns.append(await connect(server, env.demo))
-            for _, client in conns:
-                await subscribe(client, [CHANNEL])
+            await subscribed_on_each(sides, env.demo, [CHANNEL], conns)
             # 5 s, or longer (up to 40 s) while an edge still catches up with the venue (a
             # sanitizer build just started on a loaded machine): until every stream has 10
             # messages and each pair shares 10 change_ids.
@@ -440,6 +462,53 @@ async def user_trades_of(client, trade_ids, seconds=10):
         if m["params"]["channel"].startswith("user.trades."):
             found += [t for t in m["params"]["data"] if t["trade_id"] in trade_ids]
     return found
+
+
+SURFACE, BLOCKS, TRANSFERS = "volsurface.ETH.raw", "chain.ETH.blocks", "chain.ETH.transfers"
+
+
+def venue_surfaces_and_chains(env):
+    """volsurface.ETH.raw and chain.ETH.* on edge B are the venue's own, to the last digit: the
+    surfaces with the timestamps the venue published (B fits none of its own), the blocks and
+    transfers with the same fields. (The venue runs surface_interval_ms = 1000 and ETH blocks
+    30x faster than the chain's 12 s for this check, VENUE_CONFIG.)"""
+    sides = [("venue", env.venue), ("edge B", env.b)]
+
+    def keyed(got):
+        return ({d["timestamp"]: d for d in got.get(SURFACE, [])},
+                {d["height"]: d for d in got.get(BLOCKS, [])},
+                {(d["block_height"], d["index"]): d for d in got.get(TRANSFERS, [])})
+
+    async def go():
+        conns = []
+        try:
+            await subscribed_on_each(sides, env.demo, [SURFACE, BLOCKS, TRANSFERS], conns)
+            got = [{} for _ in conns]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                await asyncio.gather(*(collect(client, 1, into)
+                                       for (_, client), into in zip(conns, got)))
+                (sv, bv, _), (sb, bb, _) = keyed(got[0]), keyed(got[1])
+                if len(sv.keys() & sb.keys()) >= 2 and len(bv.keys() & bb.keys()) >= 2:
+                    break
+            return got
+        finally:
+            await close_all([ws for ws, _ in conns])
+
+    venue, edge = (keyed(got) for got in run(go()))
+    for what, v, e in zip(("surfaces", "blocks", "transfers"), venue, edge):
+        common = sorted(v.keys() & e.keys())
+        if what != "transfers":
+            assert len(common) >= 2, (f"{what}: venue {sorted(v)[:5]}, edge B {sorted(e)[:5]}: "
+                                      f"{len(common)} in common")
+        for key in common:
+            assert v[key] == e[key], (f"{what} {key} differ", v[key], e[key])
+        print(f"  {what}: {len(common)} identical on the venue and edge B")
+    # B fitted no surface of its own: within the span the venue's subscriber saw, every surface
+    # B sent is one the venue published.
+    lo, hi = min(venue[0]), max(venue[0])
+    stray = sorted(t for t in edge[0] if lo <= t <= hi and t not in venue[0])
+    assert not stray, f"edge B sent surfaces the venue did not publish: {stray}"
 
 
 def cross_edge_fill(env):
@@ -490,6 +559,25 @@ def cross_edge_fill(env):
     run(go())
 
 
+class AtEdge:
+    """An edge as the single-process checks see a server: its URLs and the venue's demo
+    account."""
+
+    def __init__(self, edge, demo):
+        self.ws, self.http, self.demo = edge.ws, edge.http, demo
+
+
+def cancel_on_disconnect(env):
+    """The single-process checks of cancel-on-disconnect (tests/gateway/
+    test_cancel_on_disconnect.py), every connection on edge A: the venue learns of each close
+    from the edge."""
+    edge = AtEdge(env.a, env.demo)
+    for check in (tcod.connection_scope, tcod.disabled_keeps_orders, tcod.account_scope,
+                  tcod.errors):
+        check(edge)
+        print(f"  {check.__name__}: as on a single process")
+
+
 def edge_restart(env):
     async def go():
         ws_b, on_b = await connect(env.b, env.demo)
@@ -499,12 +587,28 @@ def edge_restart(env):
             watch_b = Watch("edge B", on_b, env.digits)
             await watch_b.drain_until(5, 15)
             assert watch_b.messages >= 5, f"edge B: {watch_b.messages} messages in 15 s"
+            # A connection of A with cancel-on-disconnect rests an order; A dies with it open.
+            ws_cod, cod = await connect(env.a, env.demo)
+            sockets.append(ws_cod)
+            assert (await cod.call("private/enable_cancel_on_disconnect"))["result"] == "ok"
+            doomed = await tcod.rest_order(cod, "dies-with-edge-a")
             env.a.proc.send_signal(signal.SIGKILL)
             env.a.proc.wait(10)
+            killed = time.monotonic()
+            cod.reader.cancel()  # its connection is gone with A
             before = watch_b.messages
             await watch_b.drain_until(before + 5, 15)
             assert watch_b.messages - before >= 5, \
                 f"edge B: {watch_b.messages - before} messages in 15 s after A was killed"
+            # The venue stops hearing A's heartbeats and closes its connections (5 s of silence).
+            state = await tcod.order_state(on_b, doomed)
+            while state == "open" and time.monotonic() - killed < 20:
+                await watch_b.drain(1)
+                state = await tcod.order_state(on_b, doomed)
+            assert state == "cancelled", f"A's order with cancel-on-disconnect: {state} " \
+                                         f"{time.monotonic() - killed:.1f}s after A was killed"
+            print(f"  A's order with cancel-on-disconnect cancelled within "
+                  f"{time.monotonic() - killed:.1f}s of A's death")
             # Blocks the loop until A listens again: B's messages wait in the socket meanwhile
             # and are checked by the next drain.
             env.restart_a()
@@ -669,9 +773,14 @@ def main():
         status = harness.run_checks([
             ("book.BTC-PERPETUAL.raw: edges A and B and the venue carry the same chain",
              lambda: identical_chains(env)),
+            ("volsurface.ETH and chain.ETH.*: edge B serves the venue's own",
+             lambda: venue_surfaces_and_chains(env)),
             ("a post-only sell through A filled by another account's IOC buy through B",
              lambda: cross_edge_fill(env)),
-            ("edge A killed: B's chain unbroken; A restarted serves a valid chain",
+            ("cancel-on-disconnect through edge A: as on a single process",
+             lambda: cancel_on_disconnect(env)),
+            ("edge A killed: its cancel-on-disconnect order cancelled, B's chain unbroken; "
+             "A restarted serves a valid chain",
              lambda: edge_restart(env)),
             ("NATS restarted: B continues or resyncs, 13028 while down, orders survive",
              lambda: nats_restart(env)),

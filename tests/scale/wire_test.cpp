@@ -58,6 +58,27 @@ TEST(ScaleWire, HandshakeCallsCarryNoRequest) {
   EXPECT_FALSE(decode_call(R"({"id":"a-1","handshake":false})", &error));
 }
 
+TEST(ScaleWire, DisconnectsCarryTheirConnectionAndNoRequest) {
+  WireCall in;
+  in.request_id = "Xq1Zx-19";
+  in.call.disconnect = true;
+  in.call.connection_id = (0xabcdefull << 40) | 17;
+  in.call.peer = "203.0.113.7";
+  std::string error;
+  const auto out = decode_call(encode_call(in), &error);
+  ASSERT_TRUE(out) << error;
+  EXPECT_TRUE(out->call.disconnect);
+  EXPECT_FALSE(out->call.handshake);
+  EXPECT_EQ(out->call.connection_id, in.call.connection_id);
+  EXPECT_EQ(out->call.peer, "203.0.113.7");
+  // Other calls are no disconnects; a disconnect without its connection is refused.
+  in.call.disconnect = false;
+  in.call.request = "{}";
+  EXPECT_FALSE(decode_call(encode_call(in), &error)->call.disconnect);
+  EXPECT_FALSE(decode_call(R"({"id":"a-1","disconnect":true})", &error));
+  EXPECT_EQ(error, "a disconnect needs its connection_id");
+}
+
 TEST(ScaleWire, CallsWithoutIdOrRequestAreRefused) {
   std::string error;
   EXPECT_FALSE(decode_call(R"({"request":"{}"})", &error));

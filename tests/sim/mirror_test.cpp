@@ -220,11 +220,12 @@ TEST_F(MirrorTest, ExpiredInstrumentsCloseAndLeaveTheQueries) {
 }
 
 // Option tickers priced off a known SSVI surface: the fitted surface recovers its ATM variance.
-TEST_F(MirrorTest, FitsTheSurfaceToTheOptionTickersMarkIvs) {
-  const pricing::SsviParams truth{-0.3, 1.2, 0.4};
-  const double forward = 65000;
+// Option tickers of two expiries whose mark IVs lie on an SSVI surface (flat 60 % ATM vol);
+// returns each expiry's ATM total variance.
+std::vector<double> quote_options(Mirror& mirror, const pricing::SsviParams& truth,
+                                  double forward) {
   const std::vector<std::string> expiries = {"30OCT26", "27NOV26"};
-  std::vector<double> thetas;  // ATM total variance: a flat 60 % ATM vol
+  std::vector<double> thetas;
   for (const std::string& expiry : expiries) {
     double theta = 0;
     for (int strike = 45000; strike <= 90000; strike += 5000) {
@@ -247,6 +248,13 @@ TEST_F(MirrorTest, FitsTheSurfaceToTheOptionTickersMarkIvs) {
     }
     thetas.push_back(theta);
   }
+  return thetas;
+}
+
+TEST_F(MirrorTest, FitsTheSurfaceToTheOptionTickersMarkIvs) {
+  const pricing::SsviParams truth{-0.3, 1.2, 0.4};
+  const double forward = 65000;
+  const std::vector<double> thetas = quote_options(mirror, truth, forward);
   mirror.advance(kNow);
   const auto surfaces = out.all<SurfaceSnapshot>();
   ASSERT_EQ(surfaces.size(), 1u);
@@ -264,6 +272,60 @@ TEST_F(MirrorTest, FitsTheSurfaceToTheOptionTickersMarkIvs) {
   mirror.advance(kNow + 1);
   EXPECT_EQ(out.all<SurfaceSnapshot>().size(), 1u);
   mirror.advance(kNow + config.surface_interval_ms);
+  EXPECT_EQ(out.all<SurfaceSnapshot>().size(), 2u);
+}
+
+// A venue's stream carries its own surfaces, blocks and transfers: published as they are, and
+// the mirror fits no surface of that currency any more; an older surface is skipped, until the
+// feed is lost (a restarted venue's clock may be behind).
+TEST_F(MirrorTest, TheFeedsSurfacesAndChainsPassThroughAndStopTheFit) {
+  quote_options(mirror, {-0.3, 1.2, 0.4}, 65000);
+  SurfaceSnapshot venue_surface;
+  venue_surface.timestamp = kNow + 5000;
+  venue_surface.currency = Currency::BTC;
+  venue_surface.index_price = 64990.5;
+  venue_surface.params = {-0.25, 1.1, 0.45};
+  venue_surface.expiries.push_back({kNow + 86'400'000, 1 / 365.0, 65010, 0.001, 0.6});
+  mirror.apply(FeedSurface{venue_surface});
+  Block block;
+  block.timestamp = kNow + 6000;
+  block.currency = Currency::ETH;
+  block.height = 19'000'001;
+  block.hash[0] = 0xab;
+  mirror.apply(FeedBlock{block});
+  Transfer transfer;
+  transfer.timestamp = kNow + 6000;
+  transfer.currency = Currency::ETH;
+  transfer.block_height = block.height;
+  transfer.amount = 1234.5;
+  mirror.apply(FeedTransfer{transfer});
+
+  ASSERT_EQ(out.all<SurfaceSnapshot>().size(), 1u);
+  const SurfaceSnapshot passed = out.all<SurfaceSnapshot>()[0];
+  EXPECT_EQ(passed.timestamp, venue_surface.timestamp);
+  EXPECT_EQ(passed.params.rho, -0.25);
+  EXPECT_EQ(passed.expiries.size(), 1u);
+  ASSERT_EQ(out.all<Block>().size(), 1u);
+  EXPECT_EQ(out.all<Block>()[0].height, 19'000'001u);
+  EXPECT_EQ(out.all<Block>()[0].hash[0], 0xab);
+  ASSERT_EQ(out.all<Transfer>().size(), 1u);
+  EXPECT_EQ(out.all<Transfer>()[0].amount, 1234.5);
+
+  // The tickers would make a fit: none is made for BTC now.
+  mirror.advance(kNow + 10 * config.surface_interval_ms);
+  EXPECT_EQ(out.all<SurfaceSnapshot>().size(), 1u);
+  // The same surface again, or an older one: skipped.
+  mirror.apply(FeedSurface{venue_surface});
+  SurfaceSnapshot older = venue_surface;
+  older.timestamp -= 1000;
+  mirror.apply(FeedSurface{older});
+  EXPECT_EQ(out.all<SurfaceSnapshot>().size(), 1u);
+  // After a loss, the next one is taken whatever its time; still no fit.
+  mirror.apply(FeedLost{kNow + 7000});
+  mirror.apply(FeedSurface{older});
+  ASSERT_EQ(out.all<SurfaceSnapshot>().size(), 2u);
+  EXPECT_EQ(out.all<SurfaceSnapshot>()[1].timestamp, older.timestamp);
+  mirror.advance(kNow + 20 * config.surface_interval_ms);
   EXPECT_EQ(out.all<SurfaceSnapshot>().size(), 2u);
 }
 
