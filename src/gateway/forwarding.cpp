@@ -43,6 +43,7 @@ void Gateway::forward(const Reply& reply, Session* session, std::string_view met
     call.peer = std::string(http->peer);
   } else if (session != nullptr) {
     call.authorization = session->forward_authorization;
+    call.certificate_sha256 = session->forward_certificate;
     call.http_method = "POST";
     call.uri = "/api/v2/" + std::string(method);
     call.body = call.request;
@@ -196,9 +197,11 @@ void Gateway::forward_handshake(Session& session, const ForwardedCredentials& cr
   call.http_method = credentials.method;
   call.uri = credentials.target;
   call.peer = session.peer;
+  call.certificate_sha256 = credentials.certificate_sha256;
   call.connection_id = edge_connection_id(session.id);
   session.awaiting_grant = true;
   session.forward_authorization = credentials.authorization;
+  session.forward_certificate = credentials.certificate_sha256;
   Reply reply;
   reply.thread = session.thread;
   reply.session = session.id;
@@ -223,8 +226,9 @@ void Gateway::forward_handshake(Session& session, const ForwardedCredentials& cr
 // The venue's side of forward_handshake: the check its own on_upgrade makes.
 void Gateway::answer_handshake(ForwardedCall call, const ForwardDone& done) {
   const Caller caller{call.peer, call.connection_id, {}};
-  const auto identity = authenticate_handshake(
-      *auth_, call.authorization, {}, {call.http_method, call.uri, {}}, caller, now_us() / 1000);
+  const auto identity =
+      authenticate_handshake(*auth_, call.authorization, call.certificate_sha256,
+                             {call.http_method, call.uri, {}}, caller, now_us() / 1000);
   ForwardedAnswer answer;
   answer.delivered = true;
   if (identity && *identity) {
@@ -266,6 +270,7 @@ void Gateway::call_forwarded(ForwardedCall call, ForwardDone done) {
     reply.forwarded->done = std::move(done);
     reply.forwarded->connection_id = call.connection_id;
     reply.forwarded->rate_limited = call.rate_limited;
+    reply.forwarded->certificate_sha256 = std::move(call.certificate_sha256);
     metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
     const HttpContext context{call.authorization, call.http_method, call.uri, call.body, call.peer};
     handle_text(thread, nullptr, call.request, reply, &context);
@@ -293,10 +298,10 @@ void Gateway::answer_forwarded(const Reply& reply, const std::string& bytes, boo
 //
 // The venue does not see an edge's connections close: the edge reports each close of a
 // connection that sent it requests (a forwarded call with "disconnect": true), and heartbeats
-// every second; an edge that stops says so, and one not heard from for a few seconds (killed,
-// cut off, or NATS down) has its connections closed at the venue all at once and is told so (it
-// then closes them for real, so that no client goes on believing its cancel-on-disconnect
-// holds).
+// every second; an edge that stops says so, and one not heard from for a few seconds (killed, or
+// cut off from NATS while the venue is not) has its connections closed at the venue all at once
+// and is told so (it then closes them for real, so that no client goes on believing its
+// cancel-on-disconnect holds).
 
 void Gateway::report_close(const Session& session) {
   if (!config_.forward || !session.at_venue) return;
@@ -364,6 +369,12 @@ void Gateway::remote_connection_closed(std::uint64_t connection_id) {
 void Gateway::edge_alive(std::uint32_t edge_id) {
   std::lock_guard lock(remote_mutex_);
   edges_heard_ms_[edge_id] = now_us() / 1000;
+}
+
+void Gateway::hear_every_edge_now() {
+  std::lock_guard lock(remote_mutex_);
+  const std::int64_t now_ms = now_us() / 1000;
+  for (auto& [edge, heard_ms] : edges_heard_ms_) heard_ms = now_ms;
 }
 
 void Gateway::drop_edge(std::uint32_t edge_id) {

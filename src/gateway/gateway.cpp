@@ -209,14 +209,14 @@ void Gateway::start() {
             ? std::string_view(socket.tls()->peer_certificate().sha256_fingerprint)
             : std::string_view();
     const auto authorization = request.headers.get("Authorization");
-    if (config_.forward && authorization) {
+    if (config_.forward && (authorization || !fingerprint.empty())) {
       // An edge: the venue checks the credentials once the connection is open; its requests
       // wait for the answer (forward_handshake).
       release.keep = true;
-      socket.user_data =
-          new Upgrade{std::nullopt,
-                      ForwardedCredentials{std::string(*authorization), std::string(request.method),
-                                           std::string(request.target)}};
+      socket.user_data = new Upgrade{
+          std::nullopt,
+          ForwardedCredentials{std::string(authorization.value_or("")), std::string(request.method),
+                               std::string(request.target), std::string(fingerprint)}};
       return {};
     }
     const auto identity =

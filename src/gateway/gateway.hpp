@@ -54,6 +54,10 @@ struct ForwardedCall {
   // The edge's WebSocket connection, unique across edges (0: an HTTP twin): tokens of scope
   // "connection" are bound to it, as to a local connection.
   std::uint64_t connection_id = 0;
+  // The SHA-256 fingerprint of the client certificate the edge verified on this connection
+  // (mutual TLS; empty: none): a credential as at the venue's own handshakes. The venue trusts
+  // it as it trusts the edge (docs/SCALE-OUT.md: who may publish to gw.venue.rpc).
+  std::string certificate_sha256;
   // The edge charged the request to its session's credit pools already: the venue does not
   // charge the HTTP twins' pools again.
   bool rate_limited = false;
@@ -184,6 +188,9 @@ class Gateway : public ws::WebSocketHandler {
   // was not heard from for `silence_ms` (drop_silent_edges, which returns those edges), closed
   // as if it had disconnected (cancel-on-disconnect, its tokens). Any thread.
   void edge_alive(std::uint32_t edge_id);
+  // The venue back on NATS after an outage: every edge counts as heard from now (it could not
+  // be heard meanwhile; one that died is dropped `silence_ms` from now).
+  void hear_every_edge_now();
   void drop_edge(std::uint32_t edge_id);
   std::vector<std::uint32_t> drop_silent_edges(std::int64_t silence_ms);
   // An edge: the venue dropped this edge's connections (it stopped hearing from it). Every
@@ -223,6 +230,7 @@ class Gateway : public ws::WebSocketHandler {
   // An edge: what a handshake's credentials were, until the venue says whom they identify.
   struct ForwardedCredentials {
     std::string authorization, method, target;
+    std::string certificate_sha256;  // a verified client certificate's, or empty
   };
   // What on_upgrade hands to on_open.
   struct Upgrade {

@@ -55,6 +55,7 @@ struct Gateway::Session {
   // An edge: what authenticates this connection's requests at the venue ("Bearer <token>"
   // after a forwarded public/auth).
   std::string forward_authorization;
+  std::string forward_certificate;  // ... or the client certificate's fingerprint (mTLS)
   // ... whether it sent the venue anything (its close is then reported to the venue).
   bool at_venue = false;
   // ... and while its public/auth is at the venue, the requests that came after it.
@@ -89,6 +90,7 @@ struct Gateway::Reply {
     ForwardDone done;
     std::uint64_t connection_id = 0;
     bool rate_limited = false;
+    std::string certificate_sha256;  // the edge connection's client certificate
     std::string access_token;
     std::optional<Identity> identity;
   };

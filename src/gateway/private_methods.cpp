@@ -108,6 +108,11 @@ std::optional<Identity> Gateway::authorize(Call& call, ScopeRequirement required
   } else if (call.session != nullptr && call.session->identity) {
     // A connection that authenticated stays authenticated (Deribit's connection scope).
     result = *call.session->identity;
+  } else if (call.reply.forwarded && call.http_authorization.empty() &&
+             !call.reply.forwarded->certificate_sha256.empty()) {
+    // An edge's connection authenticated by its client certificate (mutual TLS).
+    result =
+        auth_->authenticate_certificate(call.reply.forwarded->certificate_sha256, caller, now_ms);
   } else if (call.reply.is_http) {
     result = authenticate_http(*auth_, call.http_authorization,
                                {call.http_method, call.http_uri, call.http_body}, caller, now_ms);

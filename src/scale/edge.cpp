@@ -79,8 +79,6 @@ bool Edge::connect(std::string* error) {
   id_text_ = inbox_.substr(inbox_.rfind('.') + 1);
   answers_ = nats_->subscribe(
       inbox_ + ".*", [this](const NatsMessage& m) { on_answer(m); }, error);
-  private_ = nats_->subscribe(
-      kUserSubjects, [this](const NatsMessage& m) { on_private(m); }, error);
   dropped_ = nats_->subscribe(
       kEdgeDroppedSubject,
       [this](const NatsMessage& m) {
@@ -90,7 +88,7 @@ bool Edge::connect(std::string* error) {
         if (dropped_sink_) dropped_sink_();
       },
       error);
-  if (!answers_ || !private_ || !dropped_) return false;
+  if (!answers_ || !dropped_) return false;
   stats_.connected = true;
   // Expires forwarded requests every 20 ms and tells the venue this edge is alive every second.
   expiry_ = std::thread([this] {
@@ -141,7 +139,10 @@ void Edge::stop() {
   if (expiry_.joinable()) expiry_.join();
   stream_.reset();
   answers_.reset();
-  private_.reset();
+  {
+    std::lock_guard lock(accounts_mutex_);
+    accounts_.clear();
+  }
   dropped_.reset();
   std::unordered_map<std::uint64_t, Pending> pending;
   {
@@ -276,6 +277,22 @@ void Edge::subscribe_private(gateway::AccountRowId account, const std::string& c
   {
     std::lock_guard lock(private_mutex_);
     if (!private_channels_.emplace(account, channel).second) return;
+  }
+  // Only the accounts this edge's clients follow: gw.user.<account>, subscribed before the
+  // venue is asked, so that nothing it publishes is missed (one connection keeps the order).
+  {
+    std::lock_guard lock(accounts_mutex_);
+    if (!accounts_.contains(account) && !stop_.load()) {
+      std::string error;
+      auto subscription = nats_->subscribe(
+          std::string(kUserSubjectPrefix) + std::to_string(account),
+          [this](const NatsMessage& m) { on_private(m); }, &error);
+      if (!subscription) {
+        log("cannot follow account " + std::to_string(account) + "'s private channels: " + error);
+        return;
+      }
+      accounts_.emplace(account, std::move(subscription));
+    }
   }
   request_private(account, channel);
 }

@@ -126,7 +126,9 @@ class Edge {
   std::mutex private_mutex_;
   std::set<std::pair<gateway::AccountRowId, std::string>> private_channels_;
   PrivateSink private_sink_;
-  std::unique_ptr<Subscription> private_;
+  // gw.user.<account> of each account followed.
+  std::mutex accounts_mutex_;
+  std::unordered_map<gateway::AccountRowId, std::unique_ptr<Subscription>> accounts_;
   // Liveness: the venue's notice that it dropped this edge, and what to do then.
   std::function<void()> dropped_sink_;
   std::unique_ptr<Subscription> dropped_;

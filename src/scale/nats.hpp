@@ -29,7 +29,7 @@ inline constexpr std::string_view kListingSubject = "gw.venue.listing";  // inst
 inline constexpr std::string_view kBookSubject = "gw.venue.book";        // one book's snapshot
 inline constexpr std::string_view kUserSubscribeSubject = "gw.venue.user.subscribe";
 // Private channels' notifications: gw.user.<account>.
-inline constexpr std::string_view kUserSubjects = "gw.user.>";
+inline constexpr std::string_view kUserSubjectPrefix = "gw.user.";
 // Edges' liveness (core NATS, the edge's id in decimal): a heartbeat every second; a graceful
 // stop; and the venue's notice that it dropped an edge's connections (it heard nothing for
 // kEdgeSilenceMs).

@@ -81,6 +81,8 @@ bool VenueBridge::start(std::string* error) {
     log("lost the NATS connection: publications are kept for the reconnect");
   };
   o.on_reconnected = [this] {
+    // Edges could not be heard while this side was away: not a reason to drop them.
+    gateway_.hear_every_edge_now();
     stats_.connected = true;
     log("reconnected to NATS");
   };
@@ -132,12 +134,18 @@ void VenueBridge::stop() {
 // ---- market data ------------------------------------------------------------------------------
 
 void VenueBridge::run() {
-  auto next_liveness_check = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kCheckEvery = std::chrono::milliseconds(kEdgeHeartbeatMs);
+  auto last_liveness_check = Clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (std::chrono::steady_clock::now() >= next_liveness_check) {
-      drop_silent_edges();
-      next_liveness_check =
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(kEdgeHeartbeatMs);
+    if (const auto now = Clock::now(); now - last_liveness_check >= kCheckEvery) {
+      if (now - last_liveness_check > 3 * kCheckEvery) {
+        // This process stalled (stopped, starved): the edges could not be heard meanwhile.
+        gateway_.hear_every_edge_now();
+      } else if (stats_.connected.load()) {
+        drop_silent_edges();
+      }
+      last_liveness_check = now;
     }
     std::size_t n = 0;
     while (n < 4096) {
@@ -255,10 +263,11 @@ void VenueBridge::publish(const sim::VenueEvent& event) {
 
 // ---- edges' liveness ---------------------------------------------------------------------------
 
-// An edge not heard from for kEdgeSilenceMs (killed, cut off from NATS, or NATS is down here):
-// its connections are closed at the venue (cancel-on-disconnect fires), and it is told, in case
-// it is still there, so that its clients reconnect rather than trust a state the venue dropped.
-// (A notice published while NATS is down goes out when it is back.)
+// An edge not heard from for kEdgeSilenceMs while the venue is on NATS (killed, or cut off from
+// NATS): its connections are closed at the venue (cancel-on-disconnect fires), and it is told,
+// in case it is still there, so that its clients reconnect rather than trust a state the venue
+// dropped. A NATS outage on the venue's side, or a stall of the venue itself, drops nobody: the
+// silence counts from its return.
 void VenueBridge::drop_silent_edges() {
   for (const std::uint32_t id : gateway_.drop_silent_edges(kEdgeSilenceMs)) {
     stats_.edges_dropped.fetch_add(1, std::memory_order_relaxed);
@@ -396,8 +405,9 @@ void VenueBridge::on_call(const NatsMessage& message) {
 }
 
 // Request: {"account": N, "channel": "user.orders.any.any.raw"}. From then on the account's
-// notifications of that channel go to gw.user.<N> (for every edge: each delivers them to its
-// own subscribers of the route). Kept until the venue stops; asked again after a restart.
+// notifications of that channel go to gw.user.<N> (for every edge that follows the account: each
+// delivers them to its own subscribers of the route). Kept until the venue stops; asked again
+// after a restart.
 void VenueBridge::on_user_subscribe(const NatsMessage& message) {
   std::string error;
   const auto request = greekwire::Value::parse_json(message.data, &error);
@@ -425,7 +435,7 @@ void VenueBridge::publish_private(std::vector<gateway::Delivery>& deliveries) {
     out.assign(route);
     out += '\n';
     out.append(reinterpret_cast<const char*>(payload.data()), payload.size());
-    nats_->publish("gw.user." + std::string(account), out);
+    nats_->publish(std::string(kUserSubjectPrefix) + std::string(account), out);
   }
   deliveries.clear();
 }

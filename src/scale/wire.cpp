@@ -60,6 +60,7 @@ std::string encode_call(const WireCall& w) {
       .set("uri", c.uri)
       .set("body", c.body)
       .set("peer", c.peer)
+      .set("certificate_sha256", c.certificate_sha256)
       .set("connection_id", c.connection_id)
       .set("rate_limited", c.rate_limited)
       .set("handshake", c.handshake);
@@ -90,6 +91,7 @@ std::optional<WireCall> decode_call(std::string_view data, std::string* error) {
   w.expires_at_ms = (*v)["expires_at_ms"].as_int(0);
   c.connection_id = (*v)["connection_id"].as_uint(0);
   c.rate_limited = (*v)["rate_limited"].as_bool(false);
+  c.certificate_sha256 = std::string((*v)["certificate_sha256"].as_string());
   return w;
 }
 

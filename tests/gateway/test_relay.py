@@ -52,11 +52,13 @@ class Restarted(Serve):
             stdout=subprocess.PIPE, stderr=self.stderr, env=harness.child_env(),
             preexec_fn=harness.die_with_parent, text=True)
         line = self.proc.stdout.readline().strip()
-        assert line.startswith("listening on ws://"), (line, self.stderr_text())
+        assert line.startswith(("listening on ws://", "listening on wss://")), \
+            (line, self.stderr_text())
         threading.Thread(target=lambda: self.proc.stdout.read(), daemon=True).start()
         self.port = int(line.rsplit(":", 1)[1].split("/")[0])
-        self.ws = f"ws://127.0.0.1:{self.port}/ws/api/v2"
-        self.http = f"http://127.0.0.1:{self.port}"
+        tls = line.startswith("listening on wss://")
+        self.ws = f"{'wss' if tls else 'ws'}://127.0.0.1:{self.port}/ws/api/v2"
+        self.http = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         return self
 
 

@@ -23,6 +23,8 @@ against Python websockets (an independent peer):
   orders acknowledged before the outage are still there;
 - credentials at an edge's handshake (Basic): the venue checks them; raw channels and private
   methods work at once; wrong ones close the connection with 1008;
+- a client certificate at an edge (TLS, mutual): the venue checks the certificate the edge
+  verified; unknown -> 1008, registered with `greekwire keys add-cert` -> that account's;
 - an unreachable venue (SIGSTOP): a private request through an edge is answered 13028 within
   --venue-timeout + 2 s;
 - SIGTERM -> exit 0 and a clean stderr for the venue and both edges.
@@ -37,6 +39,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -170,7 +173,7 @@ class Deployment:
         self.store = tempfile.mkdtemp(prefix="gw-scale-jetstream-", dir=store_parent())
         self.nats = NatsServer(harness.free_port(), self.store,
                                os.path.join(self.tmp, "nats-server.log"))
-        self.venue = self.a = self.b = None
+        self.venue = self.a = self.b = self.c = None  # C: TLS, started by its check
         self.processes = []  # (name, Serve) in start order
 
     def start(self):
@@ -199,9 +202,10 @@ class Deployment:
         self.digits = instrument_digits(body["result"])
         self.tick = body["result"]["tick_size"]
 
-    def edge(self, name, port=0, data_dir=None):
+    def edge(self, name, port=0, data_dir=None, options=()):
         server = Restarted("--role", "edge", "--nats", self.nats.url,
-                           "--venue-timeout", str(VENUE_TIMEOUT), listen=f"127.0.0.1:{port}",
+                           "--venue-timeout", str(VENUE_TIMEOUT), *options,
+                           listen=f"127.0.0.1:{port}",
                            data_dir=data_dir or tempfile.mkdtemp(prefix="edge-", dir=self.tmp))
         self.processes.append((name, server))
         start = time.monotonic()
@@ -228,7 +232,10 @@ class Deployment:
         """SIGTERM to the edges, then the venue: each exits 0 with a clean stderr; then
         nats-server (its exit code is its own business)."""
         problems = []
-        for name, server in [("edge A", self.a), ("edge B", self.b), ("venue", self.venue)]:
+        for name, server in [("edge A", self.a), ("edge B", self.b), ("edge C", self.c),
+                             ("venue", self.venue)]:
+            if server is None:
+                continue
             try:
                 server.stop()
             except subprocess.TimeoutExpired:
@@ -732,6 +739,61 @@ def handshake_credentials(env):
     run(go())
 
 
+def client_certificate_at_an_edge(env):
+    """Edge C serves TLS and asks for client certificates (tests/tls/make_certs.sh's CA): the
+    venue checks the certificate an edge verified as it checks its own (greekwire keys
+    add-cert). Unknown to the venue: the connection is closed 1008; registered to bob: private
+    methods are answered as bob's, with no public/auth."""
+    pki = tempfile.mkdtemp(prefix="pki-", dir=env.tmp)
+    subprocess.run(["bash", os.path.join(HERE, "..", "tls", "make_certs.sh"), pki], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.c = env.edge("edge C (TLS)", options=(
+        "--tls-cert", f"{pki}/server.pem", "--tls-key", f"{pki}/server.key",
+        "--tls-client-ca", f"{pki}/ca.pem", "--tls-client-cert", "required"))
+    context = ssl.create_default_context(cafile=f"{pki}/ca.pem")
+    context.load_cert_chain(f"{pki}/client.pem", f"{pki}/client.key")
+
+    async def connect_with_certificate():
+        ws = await websockets.connect(env.c.ws.replace("127.0.0.1", "localhost"), ssl=context)
+        return ws, Client(ws)
+
+    async def unknown():
+        ws, client = await connect_with_certificate()
+        client.reader.cancel()
+        try:
+            await asyncio.wait_for(ws.wait_closed(), 10)
+        except asyncio.TimeoutError:
+            raise AssertionError("an unknown certificate: not closed within 10 s") from None
+        assert ws.close_code == 1008, (ws.close_code, ws.close_reason)
+        return ws.close_reason
+
+    def holdings(reply):
+        assert "result" in reply, reply
+        return sorted((p["instrument_name"], p["direction"], p["size"]) for p in reply["result"])
+
+    async def registered():
+        """(the certificate's positions, bob's, the demo account's): the cross-edge fill left
+        bob and the demo account with opposite positions."""
+        ws, client = await connect_with_certificate()
+        ws_bob, bob = await connect(env.b, env.bob)
+        ws_demo, demo = await connect(env.b, env.demo)
+        try:
+            return [holdings(await c.call("private/get_positions", {"currency": "BTC"}))
+                    for c in (client, bob, demo)]
+        finally:
+            await close_all([ws, ws_bob, ws_demo])
+
+    reason = run(unknown())
+    proc = subprocess.run([harness.greekwire_binary(), "keys", "add-cert", "--account", "bob",
+                           "--cert", f"{pki}/client.pem", "--data-dir", env.venue.data_dir],
+                          capture_output=True, text=True, timeout=30, env=harness.child_env())
+    assert proc.returncode == 0, proc.stderr
+    mine, bobs, demos = run(registered())
+    assert mine == bobs and mine != demos, (mine, bobs, demos)
+    print(f"  unknown certificate: closed 1008 ({reason}); registered to bob: answered with "
+          f"bob's positions {mine}")
+
+
 def venue_unreachable(env):
     async def go():
         ws, client = await connect(env.a, env.demo)
@@ -786,6 +848,8 @@ def main():
              lambda: nats_restart(env)),
             ("credentials at an edge's handshake: checked by the venue",
              lambda: handshake_credentials(env)),
+            ("a client certificate at an edge: checked by the venue",
+             lambda: client_certificate_at_an_edge(env)),
             ("venue stopped: a private request through an edge answers 13028 in time",
              lambda: venue_unreachable(env)),
             ("edges and venue: SIGTERM -> exit 0, clean stderr", env.stop_all),

@@ -38,6 +38,16 @@ TEST(ScaleWire, CallRoundTrip) {
   EXPECT_EQ(out->call.connection_id, in.call.connection_id);
   EXPECT_TRUE(out->call.rate_limited);
   EXPECT_FALSE(out->call.handshake);
+  EXPECT_TRUE(out->call.certificate_sha256.empty());
+}
+
+TEST(ScaleWire, ClientCertificatesTravelWithTheCall) {
+  WireCall in = sample_call();
+  in.call.certificate_sha256 = std::string(64, 'a');
+  std::string error;
+  const auto out = decode_call(encode_call(in), &error);
+  ASSERT_TRUE(out) << error;
+  EXPECT_EQ(out->call.certificate_sha256, in.call.certificate_sha256);
 }
 
 TEST(ScaleWire, HandshakeCallsCarryNoRequest) {
