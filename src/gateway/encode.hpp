@@ -583,6 +583,39 @@ void write_user_trades(W& w, const sim::UserTradePage& page, const market::Instr
   w.end_object();
 }
 
+// The result of private/get_settlement_history_by_{instrument,currency}: {settlements,
+// continuation}, each record Deribit's "delivery": a position settled at its instrument's expiry
+// (position in the instrument's amount units, signed; profit_loss and session_profit_loss in coin;
+// mark_price the settlement price: USD for futures, coin for options). continuation: the token of
+// the next (older) page, or null at the end.
+template <codec::Writer W>
+void write_settlements(W& w, const sim::SettlementPage& page) {
+  w.begin_object(2);
+  w.key("settlements");
+  w.begin_array(page.settlements.size());
+  for (const sim::SettlementRecord& r : page.settlements) {
+    const market::Settlement& s = r.settlement;
+    w.begin_object(8);
+    detail::member(w, "type", "delivery");
+    detail::member(w, "timestamp", s.timestamp);
+    detail::member(w, "instrument_name", std::string_view(r.instrument->name));
+    detail::member(w, "position", r.instrument->to_amount(s.position));
+    detail::member(w, "mark_price", s.mark_price);
+    detail::member(w, "index_price", s.index_price);
+    detail::member(w, "profit_loss", s.profit_loss);
+    detail::member(w, "session_profit_loss", s.session_profit_loss);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("continuation");
+  if (page.has_more) {
+    w.value(std::to_string(page.settlements.back().seq));
+  } else {
+    w.null();
+  }
+  w.end_object();
+}
+
 // ---- Positions and accounts -------------------------------------------------------------------
 
 // What a position row needs beyond the venue's PositionSnapshot (position_context fills it).

@@ -516,6 +516,8 @@ void Gateway::dispatch(Call& call) {
       {"private/get_open_orders_by_instrument", &Gateway::private_get_open_orders_by_instrument},
       {"private/get_open_orders_by_currency", &Gateway::private_get_open_orders_by_currency},
       {"private/get_user_trades_by_instrument", &Gateway::private_get_user_trades_by_instrument},
+      {"private/get_settlement_history_by_instrument", &Gateway::private_get_settlement_history},
+      {"private/get_settlement_history_by_currency", &Gateway::private_get_settlement_history},
       {"private/get_position", &Gateway::private_get_position},
       {"public/get_last_trades_by_instrument", &Gateway::public_get_last_trades_by_instrument},
       {"public/get_book_summary_by_currency", &Gateway::public_get_book_summary_by_currency},

@@ -293,6 +293,8 @@ class Gateway : public ws::WebSocketHandler {
   void private_get_open_orders_by_instrument(Call& call);
   void private_get_open_orders_by_currency(Call& call);
   void private_get_user_trades_by_instrument(Call& call);
+  // private/get_settlement_history_by_instrument and _by_currency.
+  void private_get_settlement_history(Call& call);
   void private_get_position(Call& call);
   void public_get_last_trades_by_instrument(Call& call);
   void public_get_book_summary_by_currency(Call& call);

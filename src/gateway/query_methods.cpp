@@ -3,6 +3,7 @@
 // answer sits at an exact point of the event stream: a query sent after a private/buy's answer
 // sees its order and its fills. Private queries only ever ask about the caller's own account, so
 // another account's orders and trades cannot show up whatever the filters.
+#include <charconv>
 #include <string>
 #include <vector>
 
@@ -238,6 +239,84 @@ void Gateway::private_get_user_trades_by_instrument(Call& call) {
   };
   check_queued(reply, venue_->get_user_trades(account_of(*identity), instrument->id, range,
                                               back_on_io<sim::UserTrades>(reply, answer)));
+}
+
+// ---- private/get_settlement_history_by_instrument, _by_currency ---------------------------------
+
+// The account's deliveries at expiry, newest first (the venue keeps each account's last 1,000):
+// of an instrument (listed or expired) or of a currency; `type` settlement or bankruptcy selects
+// nothing (this venue has no daily settlement of futures and no bankruptcies); count 1 to 1000
+// (default 20); search_start_timestamp: the latest timestamp to return; continuation: the token
+// of the previous page.
+void Gateway::private_get_settlement_history(Call& call) {
+  const auto identity = authorize(call, required_scope_for_method(call.request.method));
+  if (!identity) return;
+  const codec::Params& p = call.params();
+  sim::SettlementQuery query;
+  query.account = account_of(*identity);
+  BadParam bad;
+  if (call.request.method == "private/get_settlement_history_by_instrument") {
+    if (const InstrumentPtr instrument = instrument_named(directory_, p, bad)) {
+      query.instrument_name = instrument->name;
+    }
+  } else {
+    const auto currency = currency_param(call);
+    if (!currency) return;
+    query.currency = *currency;
+  }
+  bool nothing = false;
+  if (const auto type = p.get_string("type")) {
+    if (type.value == "settlement" || type.value == "bankruptcy") {
+      nothing = true;
+    } else if (type.value != "delivery") {
+      bad.set("type", codec::ParamStatus::wrong_type);
+    }
+  } else if (type.status != codec::ParamStatus::missing) {
+    bad.set("type", type.status);
+  }
+  if (const auto count = p.get_int64("count")) {
+    if (count.value < 1 || count.value > kMaxTradeCount) {
+      bad.set("count", codec::ParamStatus::out_of_range);
+    }
+    query.count = static_cast<std::size_t>(count.value);
+  } else if (count.status != codec::ParamStatus::missing) {
+    bad.set("count", count.status);
+  }
+  if (const auto latest = p.get_int64("search_start_timestamp")) {
+    if (latest.value < 0) bad.set("search_start_timestamp", codec::ParamStatus::out_of_range);
+    query.latest_ms = latest.value;
+  } else if (latest.status != codec::ParamStatus::missing) {
+    bad.set("search_start_timestamp", latest.status);
+  }
+  if (const auto continuation = p.get_string("continuation")) {
+    // Ours: the number of the last record of the previous page.
+    const std::string_view text = continuation.value;
+    std::uint64_t seq = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
+    if (ec != std::errc{} || end != text.data() + text.size() || seq == 0) {
+      bad.set("continuation", codec::ParamStatus::wrong_type);
+    }
+    query.before_seq = seq;
+  } else if (continuation.status != codec::ParamStatus::missing) {
+    bad.set("continuation", continuation.status);
+  }
+  if (bad) {
+    respond_param_error(call.reply, bad.param, bad.status);
+    return;
+  }
+  if (nothing) {
+    respond(call.reply, [](auto& w) { write_settlements(w, sim::SettlementPage{}); });
+    return;
+  }
+  const Reply reply = call.reply;
+  auto answer = [this, reply](const sim::Settlements& settlements) {
+    if (!settlements.executed) {
+      respond_error(reply, codec::errors::temporarily_unavailable);
+      return;
+    }
+    respond(reply, [&](auto& w) { write_settlements(w, settlements.page); });
+  };
+  check_queued(reply, venue_->get_settlements(query, back_on_io<sim::Settlements>(reply, answer)));
 }
 
 // ---- private/get_position ---------------------------------------------------------------------

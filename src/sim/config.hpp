@@ -87,6 +87,8 @@ struct TradeHistoryLimits {
   std::size_t account_trades = 10'000;
   // Closed (filled, cancelled, rejected) orders kept per account for private/get_order_state.
   std::size_t account_closed_orders = 1'000;
+  // Settlements (deliveries at expiry) kept per account for private/get_settlement_history_*.
+  std::size_t account_settlements = 1'000;
 };
 
 // Where the venue's market comes from: the simulator (the default), or an outside feed that

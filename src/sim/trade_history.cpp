@@ -16,7 +16,46 @@ void TradeHistory::on_event(const VenueEvent& event) {
     on_listed(*listed);
   } else if (const auto* closed = std::get_if<InstrumentClosed>(&event)) {
     on_closed(closed->instrument);
+  } else if (const auto* settlement = std::get_if<market::Settlement>(&event)) {
+    on_settlement(*settlement);
   }
+}
+
+// A settlement comes before its instrument's InstrumentClosed, so the instrument is known.
+void TradeHistory::on_settlement(const market::Settlement& s) {
+  if (is_sim_account(s.account) || s.instrument >= instruments_.size() ||
+      !instruments_[s.instrument].instrument) {
+    return;
+  }
+  auto it = settlements_.find(s.account);
+  if (it == settlements_.end()) {
+    it = settlements_
+             .emplace(s.account,
+                      AccountSettlements{Ring<SettlementRecord>(limits_.account_settlements), 0})
+             .first;
+  }
+  AccountSettlements& history = it->second;
+  history.records.push({s, instruments_[s.instrument].instrument, ++history.last_seq});
+}
+
+SettlementPage TradeHistory::settlements(const SettlementQuery& q) const {
+  SettlementPage page;
+  const auto it = settlements_.find(q.account);
+  if (it == settlements_.end()) return page;
+  const Ring<SettlementRecord>& records = it->second.records;
+  for (std::size_t i = records.size(); i-- > 0;) {  // newest first
+    const SettlementRecord& r = records[i];
+    if (q.before_seq != 0 && r.seq >= q.before_seq) continue;
+    if (q.latest_ms != 0 && r.settlement.timestamp > q.latest_ms) continue;
+    if (q.currency && r.settlement.currency != *q.currency) continue;
+    if (!q.instrument_name.empty() && r.instrument->name != q.instrument_name) continue;
+    if (page.settlements.size() == q.count) {
+      page.has_more = true;
+      break;
+    }
+    page.settlements.push_back(r);
+  }
+  return page;
 }
 
 void TradeHistory::on_listed(const InstrumentListed& listed) {
@@ -24,6 +63,7 @@ void TradeHistory::on_listed(const InstrumentListed& listed) {
   if (instruments_.size() <= i.id) instruments_.resize(i.id + 1);
   InstrumentTrades& h = instruments_[i.id];
   h.listed = true;
+  h.instrument = listed.instrument;
   h.currency = i.currency;
   h.trades = Ring<PublicTrade>(i.kind == market::Kind::option ? limits_.option_trades
                                                               : limits_.future_trades);

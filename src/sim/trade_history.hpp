@@ -19,7 +19,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -71,6 +73,31 @@ struct UserTrade {
 
   market::OrderId order_id() const { return maker ? trade.maker_order : trade.taker_order; }
   std::string_view label() const { return {label_data.data(), label_size}; }
+};
+
+// One delivery of a position at its instrument's expiry, as an account's settlement history
+// keeps it: the instrument (kept alive after it expired) and the record's number in the
+// account's history (1, 2, ...: what a query's continuation points at).
+struct SettlementRecord {
+  market::Settlement settlement;
+  std::shared_ptr<const market::Instrument> instrument;
+  std::uint64_t seq = 0;
+};
+
+// Which of an account's settlements a query wants, newest first: of a currency or of one
+// instrument (by name: it may have expired), at or before `latest_ms` (0: any), with a seq
+// below `before_seq` (0: any; a continuation), at most `count`.
+struct SettlementQuery {
+  AccountId account = 0;
+  std::optional<Currency> currency;
+  std::string instrument_name;  // empty: every instrument of the currency
+  TimestampMs latest_ms = 0;
+  std::uint64_t before_seq = 0;
+  std::size_t count = 20;
+};
+struct SettlementPage {
+  std::vector<SettlementRecord> settlements;  // newest first
+  bool has_more = false;
 };
 
 // A page of a history; has_more: the range holds trades the page left out.
@@ -132,6 +159,8 @@ class TradeHistory {
 
   // One of the last closed orders of an external account (the newest state), or nullopt.
   std::optional<OwnedOrderUpdate> closed_order(OrderId order_id) const;
+  // An external account's settlements the query asks for.
+  SettlementPage settlements(const SettlementQuery& query) const;
 
   // How many trades are kept (tests).
   std::size_t instrument_size(InstrumentId instrument) const;
@@ -152,6 +181,7 @@ class TradeHistory {
   };
   struct InstrumentTrades {
     bool listed = false;  // false: never listed, or expired (its history is dropped)
+    std::shared_ptr<const market::Instrument> instrument;
     Currency currency = Currency::BTC;
     Ring<PublicTrade> trades;
     std::uint64_t last_seq = 0;  // of trades[size − 1]
@@ -163,6 +193,7 @@ class TradeHistory {
   void on_order(const OwnedOrderUpdate& update);
   void remember_closed(const OwnedOrderUpdate& update);
   void add_user_trade(AccountId account, const market::Trade& trade, bool maker);
+  void on_settlement(const market::Settlement& settlement);
   static market::Trade to_trade(InstrumentId id, const InstrumentTrades& history, std::size_t i);
 
   TradeHistoryLimits limits_;
@@ -172,6 +203,11 @@ class TradeHistory {
   // the account has more than limits_.account_closed_orders.
   std::unordered_map<OrderId, OwnedOrderUpdate> closed_orders_;
   std::unordered_map<AccountId, std::deque<OrderId>> closed_by_account_;
+  struct AccountSettlements {
+    Ring<SettlementRecord> records;
+    std::uint64_t last_seq = 0;
+  };
+  std::unordered_map<AccountId, AccountSettlements> settlements_;
 };
 
 }  // namespace gw::sim

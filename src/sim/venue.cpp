@@ -135,6 +135,11 @@ struct Venue::Executor {
     }
     if (c.done) c.done(out);
   }
+  void operator()(GetSettlementsCommand& c) {
+    Settlements out{true, {}};
+    if (!is_sim_account(c.query.account)) out.page = venue.history_.settlements(c.query);
+    if (c.done) c.done(out);
+  }
   void operator()(GetTickersCommand& c) {
     Tickers out;
     out.executed = true;
@@ -236,6 +241,9 @@ struct Venue::MirrorExecutor {
   void operator()(GetUserTradesCommand& c) const {
     if (c.done) c.done(UserTrades{true, {}});
   }
+  void operator()(GetSettlementsCommand& c) const {
+    if (c.done) c.done(Settlements{true, {}});
+  }
   void operator()(GetBookCommand& c) const {
     BookSnapshot s;
     if (const auto levels = mirror.levels(c.instrument, c.depth)) {
@@ -317,6 +325,8 @@ void Venue::fail(Command& command) {
           if (c.done) c.done(UserTrades{});
         } else if constexpr (std::is_same_v<T, GetTickersCommand>) {
           if (c.done) c.done(Tickers{});
+        } else if constexpr (std::is_same_v<T, GetSettlementsCommand>) {
+          if (c.done) c.done(Settlements{});
         } else {
           if (c.done) c.done(OrderResult{});
         }
@@ -427,6 +437,10 @@ bool Venue::get_user_trades(AccountId account, InstrumentId instrument, const Tr
 }
 bool Venue::get_tickers(Currency currency, std::optional<market::Kind> kind, TickersCallback done) {
   return submit(GetTickersCommand{currency, kind, std::move(done)});
+}
+
+bool Venue::get_settlements(const SettlementQuery& query, SettlementsCallback done) {
+  return submit(GetSettlementsCommand{query, std::move(done)});
 }
 
 bool Venue::feed(FeedInput input) {

@@ -112,6 +112,11 @@ struct UserTrades {
   UserTradePage page;
 };
 
+struct Settlements {
+  bool executed = false;
+  SettlementPage page;
+};
+
 // The tickers of a currency's active instruments, computed now, ascending instrument ids.
 struct Tickers {
   bool executed = false;
@@ -128,6 +133,7 @@ using PositionCallback = std::function<void(const PositionQuery&)>;
 using LastTradesCallback = std::function<void(const LastTrades&)>;
 using UserTradesCallback = std::function<void(const UserTrades&)>;
 using TickersCallback = std::function<void(const Tickers&)>;
+using SettlementsCallback = std::function<void(const Settlements&)>;
 
 // ---- Commands ---------------------------------------------------------------------------------
 
@@ -193,16 +199,21 @@ struct GetUserTradesCommand {
   TradeRange range;
   UserTradesCallback done;
 };
+struct GetSettlementsCommand {
+  SettlementQuery query;
+  SettlementsCallback done;
+};
 struct GetTickersCommand {
   Currency currency = Currency::BTC;
   std::optional<market::Kind> kind;  // unset: every kind
   TickersCallback done;
 };
 
-using Command = std::variant<PlaceCommand, EditCommand, CancelCommand, CancelAllCommand,
-                             DepositCommand, GetBookCommand, GetAccountCommand, GetOrderCommand,
-                             GetInstrumentsCommand, GetOpenOrdersCommand, GetPositionCommand,
-                             GetLastTradesCommand, GetUserTradesCommand, GetTickersCommand>;
+using Command =
+    std::variant<PlaceCommand, EditCommand, CancelCommand, CancelAllCommand, DepositCommand,
+                 GetBookCommand, GetAccountCommand, GetOrderCommand, GetInstrumentsCommand,
+                 GetOpenOrdersCommand, GetPositionCommand, GetLastTradesCommand,
+                 GetUserTradesCommand, GetTickersCommand, GetSettlementsCommand>;
 
 // ---- The venue --------------------------------------------------------------------------------
 
@@ -258,6 +269,7 @@ class Venue final : private VenueSink {
   bool get_user_trades(AccountId account, InstrumentId instrument, const TradeRange& range,
                        UserTradesCallback done);
   bool get_tickers(Currency currency, std::optional<market::Kind> kind, TickersCallback done);
+  bool get_settlements(const SettlementQuery& query, SettlementsCallback done);
 
   // Any thread, MarketSource::mirror only: inputs for the mirror, applied on the venue thread
   // in the order given (before or after start(); never dropped: the inbox grows). False when

@@ -476,6 +476,39 @@ TEST(ProtobufShapes, TradePages) {
   }
 }
 
+TEST(ProtobufShapes, SettlementPages) {
+  const auto instrument = std::make_shared<const Instrument>(future());
+  sim::SettlementPage page;
+  sim::SettlementRecord r;
+  r.settlement.timestamp = 1'766'000'000'000;
+  r.settlement.position = 20;
+  r.settlement.mark_price = 65'000.5;
+  r.settlement.index_price = 65'000.5;
+  r.settlement.profit_loss = -0.0001;
+  r.instrument = instrument;
+  r.seq = 7;
+  page.settlements = {r};
+  page.has_more = true;
+  for (const char* method : {"private/get_settlement_history_by_instrument",
+                             "private/get_settlement_history_by_currency"}) {
+    const auto m = response(method, [&](auto& w) { write_settlements(w, page); });
+    const greekwire::v2::SettlementPage& result =
+        std::string_view(method).ends_with("instrument")
+            ? m.private_get_settlement_history_by_instrument()
+            : m.private_get_settlement_history_by_currency();
+    ASSERT_EQ(result.settlements_size(), 1);
+    EXPECT_EQ(result.settlements(0).type(), "delivery");
+    EXPECT_EQ(result.settlements(0).instrument_name(), instrument->name);
+    EXPECT_EQ(result.settlements(0).position(), instrument->to_amount(20));
+    EXPECT_EQ(result.settlements(0).profit_loss(), -0.0001);
+    EXPECT_EQ(result.continuation(), "7");
+  }
+  page.has_more = false;  // the last page: continuation null, left out
+  const auto last = response("private/get_settlement_history_by_currency",
+                             [&](auto& w) { write_settlements(w, page); });
+  EXPECT_FALSE(last.private_get_settlement_history_by_currency().has_continuation());
+}
+
 TEST(ProtobufShapes, BookSummariesOfEveryKind) {
   const std::vector<Instrument> rows = {perpetual(), future(), option()};
   std::vector<sim::Ticker> tickers;

@@ -268,6 +268,86 @@ TEST(TradeHistory, UserTradesPageOverOneInstrumentsSeqs) {
   EXPECT_TRUE(h.user_trades(kAlice, 1, range(31, {}, 5)).trades.empty());
 }
 
+// Deliveries at expiry per external account: newest first, by currency or instrument (named:
+// it expires right after), bounded by time and by a continuation, paged by count; none for the
+// simulated participants; the bound forgets the oldest.
+TEST(TradeHistory, SettlementsOfEachExternalAccount) {
+  TradeHistoryLimits limits;
+  limits.account_settlements = 4;
+  TradeHistory h(limits);
+  const auto list = [&](InstrumentId id, std::string name, Currency currency) {
+    auto i = std::make_shared<market::Instrument>();
+    i->id = id;
+    i->name = std::move(name);
+    i->currency = currency;
+    h.on_event(InstrumentListed{kT0, i});
+  };
+  list(1, "BTC-27NOV26", Currency::BTC);
+  list(2, "BTC-27NOV26-60000-C", Currency::BTC);
+  list(3, "ETH-27NOV26", Currency::ETH);
+  const auto settle = [&](AccountId account, InstrumentId id, Currency currency, TimestampMs at) {
+    market::Settlement s;
+    s.timestamp = at;
+    s.account = account;
+    s.instrument = id;
+    s.currency = currency;
+    s.position = 10;
+    h.on_event(s);
+  };
+  settle(kAlice, 1, Currency::BTC, kT0 + 1);
+  settle(kAlice, 2, Currency::BTC, kT0 + 1);
+  settle(kAlice, 3, Currency::ETH, kT0 + 1);
+  settle(kBob, 1, Currency::BTC, kT0 + 1);
+  settle(kMaker, 1, Currency::BTC, kT0 + 1);  // a simulated participant: not kept
+  h.on_event(InstrumentClosed{kT0 + 2, 1});   // expired: its records keep its name
+
+  const auto names = [](const SettlementPage& page) {
+    std::vector<std::string> out;
+    for (const SettlementRecord& r : page.settlements) out.push_back(r.instrument->name);
+    return out;
+  };
+  SettlementQuery q;
+  q.account = kAlice;
+  q.currency = Currency::BTC;
+  EXPECT_EQ(names(h.settlements(q)),
+            (std::vector<std::string>{"BTC-27NOV26-60000-C", "BTC-27NOV26"}));
+  q.currency.reset();
+  q.instrument_name = "BTC-27NOV26";
+  EXPECT_EQ(names(h.settlements(q)), (std::vector<std::string>{"BTC-27NOV26"}));
+  // Pages of one, newest first, continued below the last record's number.
+  q.instrument_name.clear();
+  q.count = 1;
+  SettlementPage page = h.settlements(q);
+  EXPECT_EQ(names(page), (std::vector<std::string>{"ETH-27NOV26"}));
+  EXPECT_TRUE(page.has_more);
+  q.before_seq = page.settlements.back().seq;
+  page = h.settlements(q);
+  EXPECT_EQ(names(page), (std::vector<std::string>{"BTC-27NOV26-60000-C"}));
+  q.before_seq = page.settlements.back().seq;
+  q.count = 20;
+  page = h.settlements(q);
+  EXPECT_EQ(names(page), (std::vector<std::string>{"BTC-27NOV26"}));
+  EXPECT_FALSE(page.has_more);
+  // No later than a time; other accounts' and the simulated participants' apart.
+  q = {};
+  q.account = kAlice;
+  q.latest_ms = kT0;
+  EXPECT_TRUE(h.settlements(q).settlements.empty());
+  q.account = kBob;
+  q.latest_ms = 0;
+  EXPECT_EQ(h.settlements(q).settlements.size(), 1u);
+  q.account = kMaker;
+  EXPECT_TRUE(h.settlements(q).settlements.empty());
+  // The bound: the oldest forgotten.
+  settle(kAlice, 2, Currency::BTC, kT0 + 3);
+  settle(kAlice, 2, Currency::BTC, kT0 + 4);
+  q.account = kAlice;
+  page = h.settlements(q);
+  ASSERT_EQ(page.settlements.size(), 4u);
+  EXPECT_EQ(page.settlements.front().seq, 5u);
+  EXPECT_EQ(page.settlements.back().seq, 2u);
+}
+
 TEST(Ring, KeepsTheLastCapacityItemsOldestFirst) {
   Ring<int> r(3);
   for (int i = 1; i <= 7; ++i) {
