@@ -206,13 +206,6 @@ std::size_t skip_value(std::string_view s, std::size_t i) {
   return i;
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Whether the raw (still escaped) key text equals the ASCII `name` once unescaped, as simdjson
 // compares keys: "\u0069d" is "id".
 bool key_equals(std::string_view raw, std::string_view name) {

@@ -30,6 +30,14 @@ std::string_view sanitize_utf8(std::string_view s, std::string& scratch);
 // they are written as null.
 void append_json_double(std::string& out, double value);
 
+// The value of one hexadecimal digit (either case), or -1.
+constexpr int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // Appends standard base64 (RFC 4648, with padding).
 void append_base64(std::string& out, std::span<const std::uint8_t> bytes);
 

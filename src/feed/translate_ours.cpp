@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "codec/text.hpp"
 #include "feed/reader.hpp"
 #include "feed/translate.hpp"
 
@@ -18,25 +19,12 @@ using greekwire::Value;
 
 namespace {
 
-std::optional<market::Currency> currency_code(std::string_view text) {
-  if (text == "BTC") return market::Currency::BTC;
-  if (text == "ETH") return market::Currency::ETH;
-  return std::nullopt;
-}
-
 // The currency member: "BTC" or "ETH".
 market::Currency read_currency(Reader& r) {
   const std::string_view text = r.text("currency");
-  const auto currency = currency_code(text);
+  const auto currency = market::currency_named(text);
   if (r.ok() && !currency) r.fail("currency", "\"BTC\" or \"ETH\"");
   return currency.value_or(market::Currency::BTC);
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // A member holding exactly N bytes in hex (a hash, an address).
@@ -47,8 +35,8 @@ std::array<std::uint8_t, N> read_hex(Reader& r, std::string_view key) {
   if (!r.ok()) return bytes;
   bool good = text.size() == 2 * N;
   for (std::size_t i = 0; good && i < N; ++i) {
-    const int high = hex_digit(text[2 * i]);
-    const int low = hex_digit(text[2 * i + 1]);
+    const int high = codec::hex_digit(text[2 * i]);
+    const int low = codec::hex_digit(text[2 * i + 1]);
     good = high >= 0 && low >= 0;
     bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
   }

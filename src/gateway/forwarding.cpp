@@ -337,11 +337,7 @@ void Gateway::remember_remote_order(std::uint64_t connection_id, const Identity&
   std::lock_guard lock(remote_mutex_);
   RemoteConnection& connection = remote_connection(connection_id);
   connection.peer = std::string(peer);
-  auto& accounts = connection.order_accounts;
-  const auto known = std::find_if(accounts.begin(), accounts.end(), [&](const auto& entry) {
-    return entry.first == identity.account_id;
-  });
-  if (known == accounts.end()) accounts.emplace_back(identity.account_id, identity.account);
+  remember_order_account(connection.order_accounts, identity);
 }
 
 void Gateway::forget_remote_connection(std::uint64_t connection_id) {

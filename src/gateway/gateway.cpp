@@ -298,10 +298,7 @@ void Gateway::stop() {
   // Sockets the server dropped after its grace period never reported their close: the I/O
   // threads are gone, so their sessions can be handled from here.
   for (const auto& io : io_) {
-    for (const auto& [id, session] : io->sessions) {
-      cancel_orders_on_disconnect(*session);
-      report_close(*session);
-    }
+    for (const auto& [id, session] : io->sessions) cancel_orders_on_disconnect(*session);
   }
   wait_for_disconnect_cancels();  // before the venue stops taking commands
   if (venue_) venue_->stop();
@@ -353,7 +350,6 @@ void Gateway::on_close(ws::WebSocket& socket, std::uint16_t, std::string_view) {
   if (session == nullptr) return;
   socket.user_data = nullptr;
   cancel_orders_on_disconnect(*session);
-  report_close(*session);
   unsubscribe_everything(*session);
   auth_->connection_closed(session->id);
   if (session->counted) connection_limiter_->release(session->peer);

@@ -114,6 +114,10 @@ struct Gateway::Reply {
   }
 };
 
+// Adds the identity's account to a connection's order accounts (cancel-on-disconnect).
+void remember_order_account(std::vector<std::pair<AccountRowId, std::string>>& accounts,
+                            const Identity& identity);
+
 struct Gateway::Call {
   Reply reply;
   Session* session = nullptr;  // null for HTTP

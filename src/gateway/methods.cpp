@@ -13,12 +13,6 @@ namespace {
 
 constexpr std::string_view kVersion = "0.1.0";
 
-std::optional<market::Currency> currency_of(std::string_view text) {
-  if (text == "BTC") return market::Currency::BTC;
-  if (text == "ETH") return market::Currency::ETH;
-  return std::nullopt;
-}
-
 std::optional<market::Currency> index_currency(std::string_view text) {
   if (text == "btc_usd") return market::Currency::BTC;
   if (text == "eth_usd") return market::Currency::ETH;
@@ -142,7 +136,7 @@ void Gateway::public_get_instruments(Call& call) {
     respond_param_error(call.reply, "currency", currency_text.status);
     return;
   }
-  std::optional<market::Currency> currency = currency_of(currency_text.value);
+  std::optional<market::Currency> currency = market::currency_named(currency_text.value);
   if (!currency && currency_text.value != "any") {
     respond_param_error(call.reply, "currency", codec::ParamStatus::wrong_type);
     return;
@@ -195,7 +189,7 @@ InstrumentPtr Gateway::instrument_param(const Call& call) {
 
 std::optional<market::Currency> Gateway::currency_param(const Call& call) {
   const auto text = call.params().get_string("currency");
-  const auto currency = text ? currency_of(text.value) : std::nullopt;
+  const auto currency = text ? market::currency_named(text.value) : std::nullopt;
   if (!currency) {
     respond_param_error(call.reply, "currency",
                         text ? codec::ParamStatus::wrong_type : text.status);

@@ -20,12 +20,6 @@ market::AccountId venue_account(const Identity& identity) {
   return static_cast<market::AccountId>(identity.account_id);
 }
 
-std::optional<market::Currency> currency_named(std::string_view text) {
-  if (text == "BTC") return market::Currency::BTC;
-  if (text == "ETH") return market::Currency::ETH;
-  return std::nullopt;
-}
-
 std::optional<market::TimeInForce> time_in_force_named(std::string_view text) {
   if (text == "good_til_cancelled") return market::TimeInForce::good_til_cancelled;
   if (text == "good_til_day") return market::TimeInForce::good_til_day;
@@ -59,14 +53,19 @@ void write_token_members(W& w, const TokenGrant& grant) {
   w.value(std::string_view(grant.token_type));
 }
 
-// Cancel-on-disconnect will look at these accounts' orders placed over the session.
-void remember_order_account(Gateway::Session& session, const Identity& identity) {
-  auto& accounts = session.order_accounts;
+}  // namespace
+
+// Cancel-on-disconnect will look at these accounts' orders placed over a connection (a local
+// session's, or an edge's connection at the venue).
+void remember_order_account(std::vector<std::pair<AccountRowId, std::string>>& accounts,
+                            const Identity& identity) {
   const auto known = std::find_if(accounts.begin(), accounts.end(), [&](const auto& entry) {
     return entry.first == identity.account_id;
   });
   if (known == accounts.end()) accounts.emplace_back(identity.account_id, identity.account);
 }
+
+namespace {
 
 // A request an edge forwarded, which the edge charged to its session's pools already.
 bool rate_limited_already(const Gateway::Reply& reply) {
@@ -91,7 +90,7 @@ void Gateway::fund_once(const Identity& identity) {
   // The venue keeps balances in memory: each account gets its initial (demo) balances once per
   // process, the first time it shows up.
   for (const InitialBalance& balance : store_->initial_balances(identity.account_id)) {
-    if (const auto currency = currency_named(balance.currency)) {
+    if (const auto currency = market::currency_named(balance.currency)) {
       venue_->deposit(venue_account(identity), *currency, balance.amount, nullptr);
     }
   }
@@ -300,9 +299,9 @@ void Gateway::private_logout(Call& call) {
     // Deribit: a graceful logout does not cancel on disconnect.
     session->cancel_on_disconnect.reset();
     session->order_accounts.clear();
-  } else if (call.reply.forwarded && call.reply.forwarded->connection_id != 0) {
+  } else if (call.connection_id != 0) {
     // The same for an edge's connection (the edge closes it when it relays the answer).
-    const std::uint64_t connection = call.reply.forwarded->connection_id;
+    const std::uint64_t connection = call.connection_id;
     const auto identity =
         authenticate_http(*auth_, call.http_authorization,
                           {call.http_method, call.http_uri, call.http_body}, caller, now_ms);
@@ -419,9 +418,9 @@ void Gateway::place_order(Call& call, market::Side side) {
     return;
   }
   if (call.session != nullptr) {
-    remember_order_account(*call.session, *identity);
-  } else if (call.reply.forwarded && call.reply.forwarded->connection_id != 0) {
-    remember_remote_order(call.reply.forwarded->connection_id, *identity, call.peer);
+    remember_order_account(call.session->order_accounts, *identity);
+  } else if (call.connection_id != 0) {  // an edge's connection
+    remember_remote_order(call.connection_id, *identity, call.peer);
   }
   const Reply reply = call.reply;
   const bool queued = venue_->place(
@@ -650,8 +649,7 @@ void Gateway::private_cancel_on_disconnect(Call& call) {
   }
   Session* session = call.session;
   // The venue: an edge's WebSocket connection (a forwarded request with its connection id).
-  const std::uint64_t remote =
-      session == nullptr && call.reply.forwarded ? call.reply.forwarded->connection_id : 0;
+  const std::uint64_t remote = session == nullptr ? call.connection_id : 0;
   if (scope == CancelOnDisconnectScope::connection && session == nullptr && remote == 0) {
     respond_error(call.reply, codec::errors::must_be_websocket_request);
     return;
@@ -700,6 +698,7 @@ void Gateway::private_cancel_on_disconnect(Call& call) {
 void Gateway::cancel_orders_on_disconnect(Session& session) {
   if (session.disconnect_handled) return;
   session.disconnect_handled = true;
+  report_close(session);  // an edge: the orders are at the venue, which cancels them
   cancel_for_disconnect(session.order_accounts, session.cancel_on_disconnect, session.id,
                         session.peer);
 }

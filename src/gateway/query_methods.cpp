@@ -14,8 +14,9 @@ namespace gw::gateway {
 
 namespace {
 
-constexpr std::int64_t kDefaultTradeCount = 10;  // Deribit's default and maximum `count`
-constexpr std::int64_t kMaxTradeCount = 1000;
+constexpr std::int64_t kDefaultTradeCount = 10;       // Deribit's default and maximum `count`
+constexpr std::int64_t kMaxTradeCount = 1000;         // and of the settlement histories
+constexpr std::int64_t kDefaultSettlementCount = 20;  // Deribit's
 
 market::AccountId account_of(const Identity& identity) {
   return static_cast<market::AccountId>(identity.account_id);
@@ -106,6 +107,19 @@ std::optional<std::uint64_t> seq_param(const codec::Params& params, std::string_
   return static_cast<std::uint64_t>(value.value);
 }
 
+// count: 1 to 1000, `fallback` when absent.
+std::size_t count_param(const codec::Params& params, std::int64_t fallback, BadParam& bad) {
+  const auto count = params.get_int64("count");
+  if (!count) {
+    if (count.status != codec::ParamStatus::missing) bad.set("count", count.status);
+    return static_cast<std::size_t>(fallback);
+  }
+  if (count.value < 1 || count.value > kMaxTradeCount) {
+    bad.set("count", codec::ParamStatus::out_of_range);
+  }
+  return static_cast<std::size_t>(count.value);
+}
+
 // start_seq, end_seq, count (1 to 1000, default 10), sorting (asc, desc, default) and
 // include_old. include_old is checked and needs nothing more: everything the venue still keeps
 // is returned whatever its age (docs/GATEWAY.md gives the bounds).
@@ -113,16 +127,7 @@ sim::TradeRange trade_range_param(const codec::Params& params, BadParam& bad) {
   sim::TradeRange range;
   range.start_seq = seq_param(params, "start_seq", bad);
   range.end_seq = seq_param(params, "end_seq", bad);
-  const auto count = params.get_int64("count");
-  if (count) {
-    if (count.value < 1 || count.value > kMaxTradeCount)
-      bad.set("count", codec::ParamStatus::out_of_range);
-    range.count = static_cast<std::size_t>(count.value);
-  } else if (count.status != codec::ParamStatus::missing) {
-    bad.set("count", count.status);
-  } else {
-    range.count = kDefaultTradeCount;
-  }
+  range.count = count_param(params, kDefaultTradeCount, bad);
   const auto sorting = params.get_string("sorting");
   if (sorting) {
     if (sorting.value == "asc") {
@@ -274,14 +279,7 @@ void Gateway::private_get_settlement_history(Call& call) {
   } else if (type.status != codec::ParamStatus::missing) {
     bad.set("type", type.status);
   }
-  if (const auto count = p.get_int64("count")) {
-    if (count.value < 1 || count.value > kMaxTradeCount) {
-      bad.set("count", codec::ParamStatus::out_of_range);
-    }
-    query.count = static_cast<std::size_t>(count.value);
-  } else if (count.status != codec::ParamStatus::missing) {
-    bad.set("count", count.status);
-  }
+  query.count = count_param(p, kDefaultSettlementCount, bad);
   if (const auto latest = p.get_int64("search_start_timestamp")) {
     if (latest.value < 0) bad.set("search_start_timestamp", codec::ParamStatus::out_of_range);
     query.latest_ms = latest.value;

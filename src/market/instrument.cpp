@@ -218,12 +218,6 @@ unsigned digits_value(std::string_view s) {
   return v;
 }
 
-std::optional<Currency> parse_currency(std::string_view s) {
-  if (s == "BTC") return Currency::BTC;
-  if (s == "ETH") return Currency::ETH;
-  return std::nullopt;
-}
-
 // "27DEC26": 1–2 day digits without a leading zero, a month, 2 year digits.
 NameError parse_expiry(std::string_view s, std::chrono::year_month_day& out) {
   const std::size_t day_digits =
@@ -285,7 +279,7 @@ std::optional<std::vector<std::string_view>> split_parts(std::string_view text) 
 
 ParsedName parse_parts(const std::vector<std::string_view>& parts) {
   ParsedName r;
-  const auto currency = parse_currency(parts[0]);
+  const auto currency = currency_named(parts[0]);
   if (!currency) return {r.name, NameError::bad_currency};
   r.name.currency = *currency;
   if (parts.size() == 2 && parts[1] == kPerpetual) {

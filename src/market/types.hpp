@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace gw::market {
@@ -26,6 +27,13 @@ using Lots = std::int64_t;
 
 constexpr std::string_view to_string(Currency c) {
   return c == Currency::BTC ? "BTC" : "ETH";
+}
+// "BTC" or "ETH", as to_string writes them; nullopt for anything else.
+constexpr std::optional<Currency> currency_named(std::string_view text) {
+  for (const Currency c : kCurrencies) {
+    if (to_string(c) == text) return c;
+  }
+  return std::nullopt;
 }
 constexpr std::string_view to_string(Kind k) {
   return k == Kind::future ? "future" : "option";

@@ -46,13 +46,6 @@ std::optional<std::uint32_t> edge_id(std::string_view text) {
   return id;
 }
 
-std::optional<market::Currency> currency_named(std::string_view text) {
-  for (const market::Currency c : {market::Currency::BTC, market::Currency::ETH}) {
-    if (market::to_string(c) == text) return c;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 VenueBridge::VenueBridge(VenueBridgeOptions options, gateway::Gateway& gateway)
@@ -308,7 +301,7 @@ std::shared_ptr<const market::Instrument> VenueBridge::instrument_named(std::str
 // "surface": the last volsurface data published, or null}.
 void VenueBridge::on_listing(const NatsMessage& message) {
   if (message.reply.empty()) return;
-  const auto currency = currency_named(message.data);
+  const auto currency = market::currency_named(message.data);
   const std::string reply(message.reply);
   if (!currency) {
     nats_->publish(reply, R"({"error":"unknown currency"})");
